@@ -1,0 +1,112 @@
+// interpreter.cpp: state set-up and the script runner.
+#include "interpreter.h"
+
+#include <uv.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "asyncio_lib.h"
+#include "loop_lib.h"
+#include "runtime.h"
+#include "traceback.h"
+
+namespace luasync {
+
+const char* libuv_version() { return uv_version_string(); }
+
+lua_State* new_state(const RunOptions& opts) {
+  lua_State* L = luaL_newstate();
+  if (!L) return nullptr;
+  luaL_openlibs(L);
+  luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
+  lua_getfield(L, -1, "async");
+  lua_setglobal(L, "async");
+  lua_getfield(L, -1, "await");
+  lua_setglobal(L, "await");
+  lua_pop(L, 1);
+  open_time_lib(L);
+  lua_pushvalue(L, -1);
+  lua_setglobal(L, "time");
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "time");
+  lua_pop(L, 1);
+  Runtime* rt = runtime(L);
+  rt->default_debug = opts.debug;
+  rt->default_virtual = opts.virtual_time;
+  return L;
+}
+
+void report_error(lua_State* L, int err_idx) {
+  std::fflush(stdout);
+  std::string text = traceback_of_last_error(L, err_idx);
+  std::fprintf(stderr, "luasync: %s\n", text.c_str());
+  std::fflush(stderr);
+}
+
+bool call_chunk(lua_State* L, int nargs, int nresults) {
+  int base = lua_gettop(L) - nargs;
+  push_traceback_handler(L);
+  lua_insert(L, base);
+  int status = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  if (status != LUA_OK) {
+    report_error(L, -1);
+    lua_pop(L, 1);
+    return false;
+  }
+  return true;
+}
+
+// The global `arg`, as lua.c makes it: arg[0] the script, arg[1..] its
+// arguments, negative indices the interpreter and options.
+static void create_arg_table(lua_State* L, const RunOptions& opts) {
+  int n = static_cast<int>(opts.argv.size());
+  lua_createtable(L, n - opts.first_arg, opts.first_arg);
+  for (int i = 0; i < n; i++) {
+    lua_pushstring(L, opts.argv[i]);
+    lua_rawseti(L, -2, i - opts.script_index);
+  }
+  lua_setglobal(L, "arg");
+}
+
+int run_program(const RunOptions& opts) {
+  lua_State* L = new_state(opts);
+  if (!L) {
+    std::fprintf(stderr, "luasync: cannot create the Lua state (out of memory)\n");
+    return 1;
+  }
+  create_arg_table(L, opts);
+  int status;
+  if (opts.has_code) {
+    status = luaL_loadbufferx(L, opts.code, std::strlen(opts.code), "=(command line)", "t");
+  } else {
+    const char* file = std::strcmp(opts.script, "-") == 0 ? nullptr : opts.script;
+    if (file) {
+      FILE* f = std::fopen(file, "r");
+      if (!f) {
+        std::fprintf(stderr, "luasync: cannot open %s: %s\n", file, std::strerror(errno));
+        lua_close(L);
+        return 2;
+      }
+      std::fclose(f);
+    }
+    status = luaL_loadfilex(L, file, "t");
+  }
+  int rc = 0;
+  if (status != LUA_OK) {
+    // A syntax error: the message already reads "file:line: ...".
+    std::fprintf(stderr, "luasync: %s\n", lua_tostring(L, -1));
+    rc = 1;
+  } else {
+    int nargs = 0;
+    for (size_t i = opts.first_arg; i < opts.argv.size(); i++, nargs++) lua_pushstring(L, opts.argv[i]);
+    if (!call_chunk(L, nargs, 0)) rc = 1;
+  }
+  std::fflush(stdout);
+  lua_close(L);
+  return rc;
+}
+
+}  // namespace luasync

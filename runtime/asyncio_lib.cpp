@@ -1,0 +1,278 @@
+// asyncio_lib.cpp: luaopen_asyncio (the module table) and asyncio.run.
+#include "asyncio_lib.h"
+
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "coro.h"
+#include "embedded_lua.h"
+#include "future.h"
+#include "loop.h"
+#include "loop_lib.h"
+#include "task.h"
+#include "traceback.h"
+
+namespace luasync {
+
+// ---------------------------------------------------------------- introspection
+
+static Loop* running_loop(lua_State* L, const char* fname) {
+  Loop* loop = runtime(L)->loop;
+  if (!loop) luaL_error(L, "%s: no running event loop (call it inside asyncio.run)", fname);
+  return loop;
+}
+
+static int l_get_running_loop(lua_State* L) {
+  Loop* loop = running_loop(L, "get_running_loop");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, loop);
+  return 1;
+}
+
+static int l_current_task(lua_State* L) {
+  Loop* loop = running_loop(L, "current_task");
+  Task* t = loop->current_task();
+  if (!t) return 0;  // inside a callback
+  lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);
+  return 1;
+}
+
+static int l_all_tasks(lua_State* L) {
+  Loop* loop = running_loop(L, "all_tasks");
+  lua_createtable(L, 0, static_cast<int>(loop->task_count()));
+  for (Task* t = loop->first_task(); t; t = t->next) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+  }
+  return 1;
+}
+
+// ---------------------------------------------------------------- run
+
+static bool opt_bool(lua_State* L, int opts, const char* key, bool dflt) {
+  if (!opts) return dflt;
+  int t = lua_getfield(L, opts, key);
+  bool v = dflt;
+  if (t == LUA_TBOOLEAN)
+    v = lua_toboolean(L, -1);
+  else if (t != LUA_TNIL)
+    luaL_error(L, "bad option '%s' to 'run' (boolean expected, got %s)", key, luaL_typename(L, -1));
+  lua_pop(L, 1);
+  return v;
+}
+
+static double opt_number(lua_State* L, int opts, const char* key, double dflt) {
+  if (!opts) return dflt;
+  int t = lua_getfield(L, opts, key);
+  double v = dflt;
+  if (t == LUA_TNUMBER)
+    v = lua_tonumber(L, -1);
+  else if (t != LUA_TNIL)
+    luaL_error(L, "bad option '%s' to 'run' (number expected, got %s)", key, luaL_typename(L, -1));
+  lua_pop(L, 1);
+  if (v < 0) luaL_error(L, "bad option '%s' to 'run' (non-negative number expected)", key);
+  return v;
+}
+
+// Clears the running loop even when an error unwinds asyncio.run.
+struct RunningLoopGuard {
+  Runtime* rt;
+  Loop* loop;
+  lua_State* L;
+  ~RunningLoopGuard() {
+    if (!loop->closed()) loop->close(L);
+    rt->loop = nullptr;
+  }
+};
+
+// Describes what the main task waits on, for the deadlock error.
+static std::string deadlock_message(lua_State* L, int main_idx) {
+  std::string msg = "deadlock: " + describe_value(L, main_idx) +
+                    " is waiting, and nothing can ever wake it (no ready callbacks, no timers, "
+                    "no I/O, no other running tasks).";
+  Loop* loop = runtime(L)->loop;
+  int shown = 0;
+  for (Task* t = loop->first_task(); t && shown < 10; t = t->next) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);
+    if (!lua_rawequal(L, -1, main_idx)) {
+      msg += "\n  also waiting: " + describe_value(L, -1);
+      shown++;
+    }
+    lua_pop(L, 1);
+  }
+  return msg;
+}
+
+// Python's runners._cancel_all_tasks: cancel what is left and let it finish.
+static void cancel_all_tasks(lua_State* L, Loop* loop) {
+  if (loop->task_count() == 0) return;
+  int top = lua_gettop(L);
+  for (Task* t = loop->first_task(); t; t = t->next) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);  // keep them on the stack
+  }
+  int n = lua_gettop(L) - top;
+  for (int i = 1; i <= n; i++) task_cancel(L, top + i, 0);
+  loop->run_until([&] { return loop->task_count() == 0; });
+  for (int i = 1; i <= n; i++) {
+    Task* t = to_task(L, top + i);
+    if (t->state == Future::Finished && t->has_exception && t->log_traceback) {
+      std::string tb = "";
+      lua_getiuservalue(L, top + i, UV_RESULT);
+      std::string frames;
+      if (lua_getiuservalue(L, top + i, UV_EXTRA) == LUA_TTABLE) {
+        lua_getfield(L, -1, "traceback");
+        if (lua_type(L, -1) == LUA_TSTRING) frames = lua_tostring(L, -1);
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+      std::fprintf(stderr, "unhandled exception during asyncio.run() shutdown\ntask: %s\n%s\n",
+                   describe_value(L, top + i).c_str(), format_traceback(L, -1, frames).c_str());
+      lua_pop(L, 1);
+      future_mark_retrieved(L, t);
+    }
+  }
+  lua_settop(L, top);
+}
+
+static int l_run(lua_State* L) {
+  Runtime* rt = runtime(L);
+  if (rt->loop) luaL_error(L, "asyncio.run() cannot be called from a running event loop");
+  if (!to_coro(L, 1)) {
+    if (lua_type(L, 1) == LUA_TFUNCTION)
+      luaL_argerror(L, 1, "coroutine object expected, got function (call the async function: asyncio.run(main()))");
+    arg_error(L, 1, "coroutine object");
+  }
+  int opts = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    opts = 2;
+  }
+  Loop::Options o;
+  o.debug = opt_bool(L, opts, "debug", rt->default_debug);
+  o.virtual_clock = rt->default_virtual;
+  if (opts) {
+    int t = lua_getfield(L, opts, "clock");
+    if (t == LUA_TSTRING) {
+      const char* c = lua_tostring(L, -1);
+      if (std::strcmp(c, "virtual") == 0)
+        o.virtual_clock = true;
+      else if (std::strcmp(c, "real") == 0)
+        o.virtual_clock = false;
+      else
+        luaL_error(L, "bad option 'clock' to 'run' (\"real\" or \"virtual\" expected, got \"%s\")", c);
+    } else if (t != LUA_TNIL) {
+      luaL_error(L, "bad option 'clock' to 'run' (string expected, got %s)", luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+  }
+  o.slow_callback_duration = opt_number(L, opts, "slow_callback_duration", o.slow_callback_duration);
+  o.autojump_grace = opt_number(L, opts, "autojump_grace", o.autojump_grace);
+  lua_settop(L, 2);
+
+  auto* loop = new (lua_newuserdatauv(L, sizeof(Loop), 0)) Loop(L, o);  // 3
+  luaL_setmetatable(L, kLoopMT);
+  lua_pushvalue(L, 3);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, loop);  // for get_running_loop / get_loop
+  rt->loop = loop;
+  RunningLoopGuard guard{rt, loop, L};
+
+  Task* main = push_new_task(L, 1, 0);  // 4
+  bool finished = loop->run_until([&] { return main->done(); });
+  std::string deadlock;
+  if (!finished) deadlock = deadlock_message(L, 4);
+  cancel_all_tasks(L, loop);
+  report_unretrieved(L, loop->id());
+  if (rt->unawaited > 0) lua_gc(L, LUA_GCCOLLECT);  // report "never awaited" now
+  loop->close(L);
+  rt->loop = nullptr;
+  lua_pushnil(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, loop);
+
+  if (!deadlock.empty()) {
+    lua_pushstring(L, deadlock.c_str());
+    lua_error(L);
+  }
+  // The results, or the main task's error with its traceback noted for the
+  // caller's message handler (so the await chain is printed whole).
+  Future* f = main;
+  if (f->state == Future::Cancelled || f->has_exception) {
+    std::string frames;
+    if (lua_getiuservalue(L, 4, UV_EXTRA) == LUA_TTABLE) {
+      lua_getfield(L, -1, "traceback");
+      if (lua_type(L, -1) == LUA_TSTRING) frames = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_getiuservalue(L, 4, UV_RESULT);
+    if (!frames.empty()) note_rethrow(L, -1, frames, "the main task");
+    lua_pop(L, 1);
+  }
+  return future_push_result(L, 4);
+}
+
+// ---------------------------------------------------------------- module
+
+static int l_runtime_gc(lua_State* L) {
+  Runtime** slot = static_cast<Runtime**>(lua_touserdata(L, 1));
+  Runtime* rt = *slot;
+  *static_cast<Runtime**>(lua_getextraspace(L)) = nullptr;
+  delete rt;
+  *slot = nullptr;
+  return 0;
+}
+
+static char kRuntimeKey;
+
+int open_asyncio(lua_State* L) {
+  Runtime** extra = static_cast<Runtime**>(lua_getextraspace(L));
+  if (*extra && (*extra)->asyncio_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, (*extra)->asyncio_ref);
+    return 1;
+  }
+  // The runtime lives until the state closes (a userdata with __gc owns it).
+  auto** slot = static_cast<Runtime**>(lua_newuserdatauv(L, sizeof(Runtime*), 0));
+  *slot = new Runtime();
+  lua_newtable(L);
+  lua_pushcfunction(L, l_runtime_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kRuntimeKey);
+  Runtime* rt = *slot;
+  *extra = rt;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  rt->main = lua_tothread(L, -1);
+  lua_pop(L, 1);
+
+  lua_newtable(L);  // asyncio
+  lua_pushvalue(L, -1);
+  rt->asyncio_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  open_future(L);
+  open_task(L);
+  open_coro(L);
+  open_loop_lib(L);
+  static const luaL_Reg fns[] = {
+      {"run", l_run},
+      {"get_running_loop", l_get_running_loop},
+      {"current_task", l_current_task},
+      {"all_tasks", l_all_tasks},
+      {nullptr, nullptr},
+  };
+  luaL_setfuncs(L, fns, 0);
+  lua_pushliteral(L, LUASYNC_VERSION);
+  lua_setfield(L, -2, "VERSION");
+  int asyncio_idx = lua_gettop(L);
+
+  // The Lua layer, compiled into the binary, in dependency order.
+  for (const EmbeddedChunk* c = embedded_runtime_chunks(); c->name; c++) {
+    if (luaL_loadbufferx(L, c->code, c->size, c->name, "t") != LUA_OK) lua_error(L);
+    lua_pushvalue(L, asyncio_idx);
+    lua_call(L, 1, 0);
+  }
+  return 1;
+}
+
+}  // namespace luasync
+
+extern "C" int luaopen_asyncio(lua_State* L) { return luasync::open_asyncio(L); }

@@ -1,0 +1,43 @@
+// clock.h: the loop's clock, injected at loop creation.
+//
+// RealClock reads the monotonic clock. VirtualClock starts at 0 and moves only
+// when told: the loop jumps it to the next timer when nothing else can make
+// progress, and time.sleep() advances it as if the loop had been blocked.
+#pragma once
+
+namespace luasync {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Seconds; monotonic. Real: since an arbitrary point; virtual: since start.
+  virtual double now() const = 0;
+  virtual bool is_virtual() const = 0;
+  // Virtual only: move time forward to `t` (never backwards).
+  virtual void advance_to(double t) = 0;
+};
+
+class RealClock final : public Clock {
+ public:
+  double now() const override;
+  bool is_virtual() const override { return false; }
+  void advance_to(double) override {}
+};
+
+class VirtualClock final : public Clock {
+ public:
+  double now() const override { return t_; }
+  bool is_virtual() const override { return true; }
+  void advance_to(double t) override {
+    if (t > t_) t_ = t;
+  }
+
+ private:
+  double t_ = 0.0;
+};
+
+// The real monotonic clock in seconds (uv_hrtime based), for measurements
+// that must not follow the virtual clock (slow-callback detection).
+double monotonic_seconds();
+
+}  // namespace luasync

@@ -1,0 +1,361 @@
+// coro.cpp: coroutine functions and objects, await, sleep (see coro.h).
+#include "coro.h"
+
+#include <cmath>
+#include <cstdio>
+#include <new>
+#include <set>
+#include <string>
+
+#include "future.h"
+#include "loop.h"
+#include "runtime.h"
+#include "task.h"
+#include "traceback.h"
+
+namespace luasync {
+
+Coro* to_coro(lua_State* L, int idx) {
+  if (lua_type(L, idx) != LUA_TUSERDATA) return nullptr;
+  if (!has_metatable(L, idx, runtime(L)->coro_mt)) return nullptr;
+  return static_cast<Coro*>(lua_touserdata(L, idx));
+}
+
+bool in_task(lua_State* L) {
+  Runtime* rt = runtime(L);
+  return rt->loop && rt->loop->current_task() && rt->loop->current_task()->co == L;
+}
+
+int coro_push_call(lua_State* L, int idx, Coro* c) {
+  idx = lua_absindex(L, idx);
+  int n = c->nargs;
+  luaL_checkstack(L, n + 2, "too many arguments");
+  lua_getiuservalue(L, idx, CORO_UV_FN);
+  for (int i = 0; i < n; i++) lua_getiuservalue(L, idx, CORO_UV_ARG0 + i);
+  if (c->state == Coro::Created) runtime(L)->unawaited--;
+  c->state = Coro::Running;
+  return n;
+}
+
+void push_coro_label(lua_State* L, int idx) {
+  idx = lua_absindex(L, idx);
+  if (!to_coro(L, idx)) {
+    lua_pushliteral(L, "?");
+    return;
+  }
+  lua_getiuservalue(L, idx, CORO_UV_NAME);
+  const char* name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "anonymous";
+  lua_Debug ar;
+  lua_getiuservalue(L, idx, CORO_UV_FN);
+  lua_getinfo(L, ">S", &ar);
+  if (*ar.what == 'C')
+    lua_pushfstring(L, "%s()", name);
+  else
+    lua_pushfstring(L, "%s() at %s:%d", name, ar.short_src, ar.linedefined);
+  lua_remove(L, -2);
+}
+
+// ---------------------------------------------------------------- creation
+
+static int coro_factory(lua_State* L);
+static int sleep_factory(lua_State* L);
+
+// Makes a coroutine object for body `fn` (at fn_idx) with the nargs values on
+// top of the stack as its arguments; replaces them by the object.
+static void make_coro(lua_State* L, int fn_idx, int name_idx, int nargs) {
+  Runtime* rt = runtime(L);
+  fn_idx = lua_absindex(L, fn_idx);
+  name_idx = lua_absindex(L, name_idx);
+  int first = lua_gettop(L) - nargs + 1;
+  auto* c = new (lua_newuserdatauv(L, sizeof(Coro), CORO_UV_ARG0 - 1 + nargs)) Coro();
+  c->nargs = static_cast<uint16_t>(nargs);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, rt->coro_mt);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, fn_idx);
+  lua_setiuservalue(L, -2, CORO_UV_FN);
+  lua_pushvalue(L, name_idx);
+  lua_setiuservalue(L, -2, CORO_UV_NAME);
+  // Where it was created, for the "never awaited" warning: the calling
+  // function (its source is looked up only if the warning fires) and line.
+  lua_Debug ar;
+  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "fl", &ar)) {
+    c->line = ar.currentline;
+    lua_setiuservalue(L, -2, CORO_UV_FROM);
+  }
+  for (int i = 0; i < nargs; i++) {
+    lua_pushvalue(L, first + i);
+    lua_setiuservalue(L, -2, CORO_UV_ARG0 + i);
+  }
+  if (nargs > 0) {
+    lua_replace(L, first);  // the object takes the first argument's slot
+    lua_settop(L, first);
+  }
+  rt->unawaited++;
+}
+
+// The name a coroutine function is called by (`fetch` in `fetch(url)`),
+// found on the first call and cached in upvalue 2 (false when unknown).
+static void push_factory_name(lua_State* L) {
+  if (lua_type(L, lua_upvalueindex(2)) == LUA_TNIL) {
+    lua_Debug ar;
+    if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name)
+      lua_pushstring(L, ar.name);
+    else
+      lua_pushboolean(L, 0);
+    lua_replace(L, lua_upvalueindex(2));
+  }
+  lua_pushvalue(L, lua_upvalueindex(2));
+}
+
+static int coro_factory(lua_State* L) {
+  if (lua_gettop(L) >= 250) luaL_error(L, "too many arguments for a coroutine function");
+  push_factory_name(L);
+  lua_insert(L, 1);
+  make_coro(L, lua_upvalueindex(1), 1, lua_gettop(L) - 1);
+  return 1;
+}
+
+static int l_async(lua_State* L) {
+  if (lua_type(L, 1) != LUA_TFUNCTION) arg_error(L, 1, "function");
+  if (lua_tocfunction(L, 1) == coro_factory || lua_tocfunction(L, 1) == sleep_factory)
+    luaL_argerror(L, 1, "already a coroutine function");
+  lua_settop(L, 1);
+  lua_pushnil(L);  // name, found on first call
+  lua_pushcclosure(L, coro_factory, 2);
+  return 1;
+}
+
+// ---------------------------------------------------------------- await
+
+int l_await(lua_State* L);
+
+// Raises the error at the top if the task is being resumed with a throw
+// (the resume values start at `first`).
+static void check_throw(lua_State* L, int first) {
+  if (lua_gettop(L) >= first + 1 && lua_touserdata(L, first) == &kResumeThrow) {
+    lua_pushvalue(L, first + 1);
+    lua_error(L);
+  }
+}
+
+// Pushes the results of the done future at idx, or raises its error; when the
+// future is a failed task, notes its traceback for the awaiting task's.
+static int push_awaited_result(lua_State* L, int idx) {
+  Future* f = to_future(L, idx);
+  if (f->is_task && f->state != Future::Pending && (f->has_exception || f->state == Future::Cancelled)) {
+    std::string frames;
+    if (lua_getiuservalue(L, idx, UV_EXTRA) == LUA_TTABLE) {
+      lua_getfield(L, -1, "traceback");
+      if (lua_type(L, -1) == LUA_TSTRING) frames = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    if (!frames.empty()) {
+      push_task_name(L, idx);
+      std::string what = std::string("task '") + lua_tostring(L, -1) + "'";
+      lua_pop(L, 1);
+      lua_getiuservalue(L, idx, UV_RESULT);
+      note_rethrow(L, -1, frames, what);
+      lua_pop(L, 1);
+    }
+  }
+  return future_push_result(L, idx);
+}
+
+static int await_coro_k(lua_State* L, int, lua_KContext) {
+  if (Coro* c = to_coro(L, 1)) c->state = Coro::Done;
+  return lua_gettop(L) - 1;
+}
+
+static int await_future_k(lua_State* L, int, lua_KContext) {
+  check_throw(L, 2);
+  lua_settop(L, 1);
+  return push_awaited_result(L, 1);
+}
+
+static int await_meta_k(lua_State* L, int, lua_KContext) {
+  // __await returned an awaitable: await it in place of the original.
+  lua_settop(L, 2);
+  lua_replace(L, 1);
+  return await_value(L, 1);
+}
+
+[[noreturn]] static void not_in_task(lua_State* L) {
+  Runtime* rt = runtime(L);
+  if (!rt->loop)
+    luaL_error(L, "await called outside a running event loop (start one with asyncio.run(main()))");
+  luaL_error(L, "await called outside an async function: only the coroutine of a running task can await "
+                "(not the main chunk, a plain coroutine, or a callback)");
+  __builtin_unreachable();
+}
+
+int await_value(lua_State* L, int idx) {
+  // Expects the awaitable at index 1 (idx is kept for clarity of callers).
+  (void)idx;
+  if (Coro* c = to_coro(L, 1)) {
+    if (!in_task(L)) not_in_task(L);
+    if (c->state != Coro::Created) {
+      push_coro_label(L, 1);
+      luaL_error(L, "cannot await coroutine %s: it was already awaited (a coroutine object runs once)",
+                 lua_tostring(L, -1));
+    }
+    int n = coro_push_call(L, 1, c);
+    lua_callk(L, n, LUA_MULTRET, 0, await_coro_k);
+    return await_coro_k(L, LUA_OK, 0);
+  }
+  if (Future* f = to_future(L, 1)) {
+    if (!in_task(L)) not_in_task(L);
+    if (f->done()) return push_awaited_result(L, 1);
+    if (f->loop_id != runtime(L)->loop->id())
+      luaL_error(L, "cannot await a future of another event loop");
+    lua_pushlightuserdata(L, &kYieldFuture);
+    lua_pushvalue(L, 1);
+    return lua_yieldk(L, 2, 0, await_future_k);
+  }
+  if (luaL_getmetafield(L, 1, "__await") != LUA_TNIL) {
+    lua_pushvalue(L, 1);
+    lua_callk(L, 1, 1, 0, await_meta_k);
+    return await_meta_k(L, LUA_OK, 0);
+  }
+  if (lua_type(L, 1) == LUA_TFUNCTION &&
+      (lua_tocfunction(L, 1) == coro_factory || lua_tocfunction(L, 1) == sleep_factory))
+    luaL_argerror(L, 1, "coroutine object expected, got a coroutine function (call it: await(f()))");
+  if (lua_isnone(L, 1)) luaL_argerror(L, 1, "awaitable expected, got no value");
+  arg_error(L, 1, "awaitable (coroutine object, Task, Future, or value with __await)");
+}
+
+int l_await(lua_State* L) {
+  lua_settop(L, 1);
+  return await_value(L, 1);
+}
+
+// ---------------------------------------------------------------- sleep
+
+static int sleep_k(lua_State* L, int, lua_KContext) {
+  check_throw(L, 3);
+  lua_settop(L, 2);
+  return 1;  // the value
+}
+
+// The native body of asyncio.sleep(delay, value).
+static int sleep_body(lua_State* L) {
+  lua_settop(L, 2);
+  double delay = lua_tonumber(L, 1);
+  if (delay <= 0) {
+    lua_pushlightuserdata(L, &kYieldBare);
+    return lua_yieldk(L, 1, 0, sleep_k);
+  }
+  if (std::isinf(delay)) {
+    // Forever: a future nothing completes (cancellation still works).
+    push_new_future(L);
+    lua_pushlightuserdata(L, &kYieldFuture);
+    lua_insert(L, -2);
+    return lua_yieldk(L, 2, 0, sleep_k);
+  }
+  lua_pushlightuserdata(L, &kYieldSleep);
+  lua_pushnumber(L, delay);
+  return lua_yieldk(L, 2, 0, sleep_k);
+}
+
+static int sleep_factory(lua_State* L) {
+  int t = lua_type(L, 1);
+  if (t != LUA_TNUMBER) {
+    if (lua_isnone(L, 1)) luaL_argerror(L, 1, "number of seconds expected, got no value");
+    arg_error(L, 1, "number of seconds");
+  }
+  double d = lua_tonumber(L, 1);
+  if (std::isnan(d)) luaL_argerror(L, 1, "delay is NaN");
+  if (d < 0) luaL_argerror(L, 1, lua_pushfstring(L, "non-negative delay expected, got %f", d));
+  lua_settop(L, 2);
+  lua_pushcfunction(L, sleep_body);
+  lua_pushliteral(L, "sleep");
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  make_coro(L, 3, 4, 2);
+  return 1;
+}
+
+// ---------------------------------------------------------------- coroutine object
+
+static int l_iscoroutine(lua_State* L) {
+  lua_pushboolean(L, to_coro(L, 1) != nullptr);
+  return 1;
+}
+
+static int l_iscoroutinefunction(lua_State* L) {
+  lua_CFunction f = lua_type(L, 1) == LUA_TFUNCTION ? lua_tocfunction(L, 1) : nullptr;
+  lua_pushboolean(L, f == coro_factory || f == sleep_factory);
+  return 1;
+}
+
+static int l_coro_tostring(lua_State* L) {
+  Coro* c = to_coro(L, 1);
+  push_coro_label(L, 1);
+  const char* state = c->state == Coro::Created ? "created" : c->state == Coro::Running ? "running" : "done";
+  lua_pushfstring(L, "<coroutine %s (%s)>", lua_tostring(L, -1), state);
+  return 1;
+}
+
+// coro:close(): never run it, and do not warn that it was never awaited.
+static int l_coro_close(lua_State* L) {
+  Coro* c = to_coro(L, 1);
+  if (!c) arg_error(L, 1, "coroutine object");
+  if (c->state == Coro::Created) {
+    runtime(L)->unawaited--;
+    c->state = Coro::Done;
+  }
+  return 0;
+}
+
+static int l_coro_gc(lua_State* L) {
+  Coro* c = to_coro(L, 1);
+  if (!c || c->state != Coro::Created) return 0;
+  Runtime* rt = runtime(L);
+  rt->unawaited--;
+  // "coroutine 'fetch' was never awaited", once per place of creation.
+  std::string where = "?";
+  if (lua_getiuservalue(L, 1, CORO_UV_FROM) == LUA_TFUNCTION) {
+    lua_Debug ar;
+    lua_getinfo(L, ">S", &ar);
+    where = std::string(ar.short_src) + ":" + std::to_string(c->line);
+  } else {
+    lua_pop(L, 1);
+  }
+  lua_getiuservalue(L, 1, CORO_UV_NAME);
+  std::string name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "anonymous";
+  lua_pop(L, 1);
+  static std::set<std::string> reported;
+  if (!reported.insert(where + "\n" + name).second) return 0;
+  std::fprintf(stderr, "%s: RuntimeWarning: coroutine '%s' was never awaited\n", where.c_str(), name.c_str());
+  std::fflush(stderr);
+  return 0;
+}
+
+void open_coro(lua_State* L) {
+  Runtime* rt = runtime(L);
+  luaL_newmetatable(L, kCoroMT);
+  lua_newtable(L);
+  lua_pushcfunction(L, l_coro_close);
+  lua_setfield(L, -2, "close");
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, l_coro_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, l_coro_gc);
+  lua_setfield(L, -2, "__gc");
+  rt->coro_mt = lua_topointer(L, -1);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, rt->coro_mt);
+  lua_pop(L, 1);
+
+  static const luaL_Reg fns[] = {
+      {"async", l_async},
+      {"await", l_await},
+      {"sleep", sleep_factory},
+      {"iscoroutine", l_iscoroutine},
+      {"iscoroutinefunction", l_iscoroutinefunction},
+      {nullptr, nullptr},
+  };
+  luaL_setfuncs(L, fns, 0);
+}
+
+}  // namespace luasync

@@ -1,0 +1,46 @@
+// coro.h: coroutine functions, coroutine objects, and await.
+//
+// `async(fn)` returns a coroutine function: a C closure that, when called,
+// makes a coroutine object (userdata asyncio.coroutine) holding fn and the
+// arguments, and runs nothing. Awaiting a coroutine object calls fn inline in
+// the awaiting task's Lua thread (lua_callk; no new coroutine, no task
+// switch). Only futures suspend a task: `await` yields (kYieldFuture, fut) to
+// Task::step, whose resume continues in await's continuation.
+#pragma once
+
+#include <lua.hpp>
+
+#include <cstdint>
+
+namespace luasync {
+
+enum : int {
+  CORO_UV_FN = 1,    // the body
+  CORO_UV_NAME = 2,  // the name it was called by (string) or nil
+  CORO_UV_FROM = 3,  // creating function (for the "never awaited" location)
+  CORO_UV_ARG0 = 4,  // first argument
+};
+
+struct Coro {
+  enum State : uint8_t { Created, Running, Done };
+  State state = Created;
+  uint16_t nargs = 0;
+  int32_t line = -1;  // line where it was created, or -1
+};
+
+Coro* to_coro(lua_State* L, int idx);
+// Moves fn and args of the coroutine at idx onto L (pushes 1 + nargs values)
+// and marks it running. Returns nargs.
+int coro_push_call(lua_State* L, int idx, Coro* c);
+// Pushes "name() at file:line" for a coroutine object.
+void push_coro_label(lua_State* L, int idx);
+
+// The await entry point, callable from C (the value to await at idx).
+int await_value(lua_State* L, int idx);
+
+// Is L the thread of the task that is running now?
+bool in_task(lua_State* L);
+
+void open_coro(lua_State* L);  // async, await, sleep, iscoroutine... into asyncio (at -1)
+
+}  // namespace luasync

@@ -1,0 +1,89 @@
+// runtime.h: the per-lua_State runtime shared by every part of the core.
+//
+// One Runtime exists per Lua state (created by luaopen_asyncio and stored in
+// the state's extra space, which every thread inherits, so any lua_State* of
+// the state finds it in O(1)). It knows the running loop (at most one per
+// state, as in Python), the metatables of the core types, and the error
+// classes the core raises.
+#pragma once
+
+#include <lua.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace luasync {
+
+class Loop;
+struct Future;
+struct Task;
+
+// Markers yielded by the core to the task runner and passed back on resume.
+// They are light userdata: Lua code cannot forge them.
+extern char kYieldBare;    // (kYieldBare): reschedule me (sleep(0))
+extern char kYieldFuture;  // (kYieldFuture, fut): wake me when fut is done
+extern char kYieldSleep;   // (kYieldSleep, delay): wake me after delay seconds
+extern char kResumeThrow;  // resume values (kResumeThrow, err): raise err here
+
+// Registry keys (metatable names) of the core types.
+inline constexpr const char* kFutureMT = "asyncio.Future";
+inline constexpr const char* kTaskMT = "asyncio.Task";
+inline constexpr const char* kCoroMT = "asyncio.coroutine";
+inline constexpr const char* kLoopMT = "asyncio.Loop";
+inline constexpr const char* kHandleMT = "asyncio.Handle";
+inline constexpr const char* kTimerHandleMT = "asyncio.TimerHandle";
+
+enum class ErrorClass { Cancelled, Timeout, InvalidState, Error };
+
+struct Runtime {
+  lua_State* main = nullptr;  // the state's main thread
+  Loop* loop = nullptr;       // the running loop, or nullptr
+  uint64_t next_loop_id = 1;
+  uint64_t next_task_number = 1;  // Task-<n>, counting per process
+  int asyncio_ref = LUA_NOREF;    // the asyncio table
+  // Metatables, compared by identity for cheap type checks.
+  const void* future_mt = nullptr;
+  const void* task_mt = nullptr;
+  const void* coro_mt = nullptr;
+  // The traceback of the last error that escaped asyncio.run, so the
+  // interpreter can print the whole await chain (keyed by the error value).
+  int last_error_ref = LUA_NOREF;
+  std::string last_traceback;
+  // Debug mode default for asyncio.run (set by `luasync --debug`).
+  bool default_debug = false;
+  bool default_virtual = false;
+  // Coroutine objects created and not yet awaited, scheduled or collected.
+  int64_t unawaited = 0;
+  // Futures whose exception nobody retrieved (intrusive list, see future.cpp).
+  Future* unretrieved = nullptr;
+};
+
+// The runtime of the state L belongs to (never null after luaopen_asyncio).
+inline Runtime* runtime(lua_State* L) { return *static_cast<Runtime**>(lua_getextraspace(L)); }
+
+// Is the value at idx a userdata whose metatable is `mt`?
+inline bool has_metatable(lua_State* L, int idx, const void* mt) {
+  if (!lua_getmetatable(L, idx)) return false;
+  bool same = lua_topointer(L, -1) == mt;
+  lua_pop(L, 1);
+  return same;
+}
+
+// Pushes a new instance of an asyncio error class: Class(message).
+// `msg_idx` is the stack index of the message, or 0 for none.
+void push_error(lua_State* L, ErrorClass cls, int msg_idx = 0);
+void push_error(lua_State* L, ErrorClass cls, const char* msg);
+// Raises a new instance of an error class with a formatted message.
+[[noreturn]] void raise_error(lua_State* L, ErrorClass cls, const char* fmt, ...);
+// Is the value at idx an instance of the class (or a subclass)?
+bool is_error(lua_State* L, int idx, ErrorClass cls);
+
+// luaL_typeerror-style message naming the argument: raises
+// "bad argument #arg to 'fname' (expected expected, got <type>)".
+[[noreturn]] int arg_error(lua_State* L, int arg, const char* expected);
+
+// tostring() of the value at idx, without raising (an error in __tostring
+// gives a placeholder). Leaves the stack unchanged.
+std::string safe_tostring(lua_State* L, int idx);
+
+}  // namespace luasync

@@ -1,0 +1,75 @@
+// task.h: Task, a Future that drives a coroutine object in its own Lua thread
+// (port of asyncio.tasks.Task: __step and __wakeup onto lua_resume).
+//
+// Invariant (the one fact a maintainer must not break): a task that is not
+// done is in exactly one of these states, and the task is anchored in the
+// registry (self_ref) in all of them:
+//   - scheduled: exactly one Step entry for it is in the loop's ready queue;
+//   - waiting on a future: waiting == Wait::Future, UV_WAITER holds the future
+//     and the future's callbacks contain this task's wakeup;
+//   - waiting on a timer: waiting == Wait::Timer and one live heap entry with
+//     generation timer_gen points at it.
+// Only step() resumes the thread, and step() runs only from the ready queue.
+//
+// The thread runs `task_main`, which calls the body under a yieldable
+// lua_pcallk with a message handler, so to-be-closed variables of the body
+// close (and may await) when it fails or is cancelled, and the traceback is
+// captured where the error was raised.
+#pragma once
+
+#include <lua.hpp>
+
+#include <cstdint>
+
+#include "future.h"
+
+namespace luasync {
+
+enum : int {
+  UV_THREAD = FUTURE_NUV + 1,  // the task's lua_State (nil once done)
+  UV_CORO = FUTURE_NUV + 2,    // the coroutine object
+  UV_WAITER = FUTURE_NUV + 3,  // the future it waits on
+  UV_NAME = FUTURE_NUV + 4,    // custom name (nil: "Task-<number>")
+  TASK_NUV = FUTURE_NUV + 4,
+};
+
+struct Task : Future {
+  enum class Wait : uint8_t { None, Future, Timer };
+
+  lua_State* co = nullptr;
+  Task* prev = nullptr;  // the loop's list of tasks not done
+  Task* next = nullptr;
+  int self_ref = LUA_NOREF;
+  uint64_t number = 0;
+  int num_cancels_requested = 0;
+  bool must_cancel = false;
+  bool started = false;
+  bool linked = false;
+  Wait waiting = Wait::None;
+  uint32_t timer_gen = 0;      // generation of the live timer entry
+  uint32_t timer_entries = 0;  // heap entries (live or stale) pointing here
+  int nargs = 0;               // arguments of the body for the first resume
+};
+
+Task* to_task(lua_State* L, int idx);  // nullptr if not a Task
+Task* check_task(lua_State* L, int idx);
+
+// Creates a task for the coroutine object at coro_idx on the running loop and
+// pushes it. name_idx 0: default name.
+Task* push_new_task(lua_State* L, int coro_idx, int name_idx);
+
+// One step of the task (called from the ready queue only). L is the loop's thread.
+void task_step(lua_State* L, Task* t);
+// Python's Task.cancel. Task at idx.
+bool task_cancel(lua_State* L, int idx, int msg_idx);
+// Called by the loop when a timer entry for t fires or is discarded.
+void task_timer_fired(lua_State* L, Task* t, uint32_t gen, bool dead);
+
+// Pushes the task's name.
+void push_task_name(lua_State* L, int idx);
+// Pushes "<Task pending name='x' coro=<f() at file:line>>".
+void push_task_repr(lua_State* L, int idx);
+
+void open_task(lua_State* L);  // metatable and functions into asyncio (at -1)
+
+}  // namespace luasync
