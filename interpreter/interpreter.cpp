@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "asyncio_lib.h"
+#include "coro.h"
 #include "loop_lib.h"
 #include "runtime.h"
 #include "traceback.h"
@@ -36,6 +37,11 @@ lua_State* new_state(const RunOptions& opts) {
   rt->default_debug = opts.debug;
   rt->default_virtual = opts.virtual_time;
   return L;
+}
+
+void close_state(lua_State* L) {
+  coro_flush_recent(L);  // so unawaited coroutines still warn
+  lua_close(L);
 }
 
 void report_error(lua_State* L, int err_idx) {
@@ -105,7 +111,7 @@ int run_program(const RunOptions& opts) {
     if (!call_chunk(L, nargs, 0)) rc = 1;
   }
   std::fflush(stdout);
-  lua_close(L);
+  close_state(L);
   return rc;
 }
 

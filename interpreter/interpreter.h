@@ -28,6 +28,8 @@ lua_State* new_state(const RunOptions& opts);
 // handler; on error prints "luasync: <message>\nstack traceback..." to stderr
 // and returns false.
 bool call_chunk(lua_State* L, int nargs, int nresults);
+// Flushes pending runtime work (warnings) and closes the state.
+void close_state(lua_State* L);
 // Prints an error message the way the interpreter does.
 void report_error(lua_State* L, int err_idx);
 

@@ -36,7 +36,7 @@ int run_repl(const RunOptions& opts) {
     lua_settop(L, top);
   }
   std::fputs("\n", stdout);
-  lua_close(L);
+  close_state(L);
   return 0;
 }
 

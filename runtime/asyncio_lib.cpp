@@ -88,8 +88,18 @@ struct RunningLoopGuard {
 };
 
 // Describes what the main task waits on, for the deadlock error.
+// Where a suspended task waits: its innermost Lua frame.
+static std::string suspended_at(Task* t) {
+  if (!t->co) return "";
+  std::string frames = stack_frames(t->co, 0, t);
+  auto nl = frames.find('\n');
+  if (nl != std::string::npos) frames.resize(nl);
+  while (!frames.empty() && frames[0] == '\t') frames.erase(0, 1);
+  return frames.empty() ? "" : " (suspended at " + frames + ")";
+}
+
 static std::string deadlock_message(lua_State* L, int main_idx) {
-  std::string msg = "deadlock: " + describe_value(L, main_idx) +
+  std::string msg = "deadlock: " + describe_value(L, main_idx) + suspended_at(to_task(L, main_idx)) +
                     " is waiting, and nothing can ever wake it (no ready callbacks, no timers, "
                     "no I/O, no other running tasks).";
   Loop* loop = runtime(L)->loop;
@@ -97,7 +107,7 @@ static std::string deadlock_message(lua_State* L, int main_idx) {
   for (Task* t = loop->first_task(); t && shown < 10; t = t->next) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);
     if (!lua_rawequal(L, -1, main_idx)) {
-      msg += "\n  also waiting: " + describe_value(L, -1);
+      msg += "\n  also waiting: " + describe_value(L, -1) + suspended_at(t);
       shown++;
     }
     lua_pop(L, 1);
@@ -136,19 +146,9 @@ static void cancel_all_tasks(lua_State* L, Loop* loop) {
   lua_settop(L, top);
 }
 
-static int l_run(lua_State* L) {
+Loop::Options loop_options(lua_State* L, int opts) {
   Runtime* rt = runtime(L);
-  if (rt->loop) luaL_error(L, "asyncio.run() cannot be called from a running event loop");
-  if (!to_coro(L, 1)) {
-    if (lua_type(L, 1) == LUA_TFUNCTION)
-      luaL_argerror(L, 1, "coroutine object expected, got function (call the async function: asyncio.run(main()))");
-    arg_error(L, 1, "coroutine object");
-  }
-  int opts = 0;
-  if (!lua_isnoneornil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
-    opts = 2;
-  }
+  if (opts) opts = lua_absindex(L, opts);
   Loop::Options o;
   o.debug = opt_bool(L, opts, "debug", rt->default_debug);
   o.virtual_clock = rt->default_virtual;
@@ -169,26 +169,58 @@ static int l_run(lua_State* L) {
   }
   o.slow_callback_duration = opt_number(L, opts, "slow_callback_duration", o.slow_callback_duration);
   o.autojump_grace = opt_number(L, opts, "autojump_grace", o.autojump_grace);
-  lua_settop(L, 2);
+  return o;
+}
 
-  auto* loop = new (lua_newuserdatauv(L, sizeof(Loop), 0)) Loop(L, o);  // 3
+Loop* loop_open(lua_State* L, const Loop::Options& o) {
+  Runtime* rt = runtime(L);
+  if (rt->loop) luaL_error(L, "asyncio.run() cannot be called from a running event loop");
+  auto* loop = new (lua_newuserdatauv(L, sizeof(Loop), 0)) Loop(L, o);
   luaL_setmetatable(L, kLoopMT);
-  lua_pushvalue(L, 3);
+  lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, loop);  // for get_running_loop / get_loop
   rt->loop = loop;
+  coro_flush_recent(L);
+  return loop;
+}
+
+void loop_shutdown(lua_State* L, Loop* loop) {
+  Runtime* rt = runtime(L);
+  if (loop->closed()) return;
+  cancel_all_tasks(L, loop);
+  report_unretrieved(L, loop->id());
+  coro_flush_recent(L);
+  if (rt->unawaited > 0) lua_gc(L, LUA_GCCOLLECT);  // report "never awaited" now
+  loop->close(L);
+  if (rt->loop == loop) rt->loop = nullptr;
+  lua_pushnil(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, loop);
+}
+
+static int l_run(lua_State* L) {
+  Runtime* rt = runtime(L);
+  if (rt->loop) luaL_error(L, "asyncio.run() cannot be called from a running event loop");
+  if (!to_coro(L, 1)) {
+    if (lua_type(L, 1) == LUA_TFUNCTION)
+      luaL_argerror(L, 1, "coroutine object expected, got function (call the async function: asyncio.run(main()))");
+    arg_error(L, 1, "coroutine object");
+  }
+  int opts = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    opts = 2;
+  }
+  Loop::Options o = loop_options(L, opts);
+  lua_settop(L, 2);
+  Loop* loop = loop_open(L, o);  // 3
   RunningLoopGuard guard{rt, loop, L};
 
   Task* main = push_new_task(L, 1, 0);  // 4
   bool finished = loop->run_until([&] { return main->done(); });
   std::string deadlock;
   if (!finished) deadlock = deadlock_message(L, 4);
-  cancel_all_tasks(L, loop);
-  report_unretrieved(L, loop->id());
-  if (rt->unawaited > 0) lua_gc(L, LUA_GCCOLLECT);  // report "never awaited" now
-  loop->close(L);
-  rt->loop = nullptr;
-  lua_pushnil(L);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, loop);
+  future_mark_retrieved(L, main);  // run() itself returns or raises it
+  loop_shutdown(L, loop);
 
   if (!deadlock.empty()) {
     lua_pushstring(L, deadlock.c_str());

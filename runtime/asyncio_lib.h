@@ -3,7 +3,19 @@
 
 #include <lua.hpp>
 
+#include "loop.h"
+
 namespace luasync {
+
+// Loop lifecycle, as asyncio.run uses it (the REPL keeps one loop open).
+// loop_options reads an options table at idx (0: none): debug, clock,
+// slow_callback_duration, autojump_grace.
+Loop::Options loop_options(lua_State* L, int idx);
+// Creates a loop, pushes its userdata, and makes it the running loop.
+Loop* loop_open(lua_State* L, const Loop::Options& o);
+// Cancels what is left and lets it finish, reports unretrieved exceptions and
+// unawaited coroutines, closes the loop. Idempotent.
+void loop_shutdown(lua_State* L, Loop* loop);
 
 // Pushes the asyncio table, creating the runtime on first use (idempotent).
 int open_asyncio(lua_State* L);

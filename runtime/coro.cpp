@@ -16,9 +16,11 @@
 namespace luasync {
 
 Coro* to_coro(lua_State* L, int idx) {
-  if (lua_type(L, idx) != LUA_TUSERDATA) return nullptr;
-  if (!has_metatable(L, idx, runtime(L)->coro_mt)) return nullptr;
-  return static_cast<Coro*>(lua_touserdata(L, idx));
+  // Only our code makes userdata of this size starting with the magic word
+  // (Lua code cannot write into userdata), so this is a safe type test.
+  auto* c = static_cast<Coro*>(lua_touserdata(L, idx));
+  if (!c || lua_rawlen(L, idx) != sizeof(Coro) || c->magic != kCoroMagic) return nullptr;
+  return c;
 }
 
 bool in_task(lua_State* L) {
@@ -60,6 +62,30 @@ void push_coro_label(lua_State* L, int idx) {
 static int coro_factory(lua_State* L);
 static int sleep_factory(lua_State* L);
 
+// Recently created coroutine objects, anchored in a ring table until
+// coro_flush_recent decides whether they need a finalizer.
+static constexpr int kRecentMax = 256;
+
+void coro_flush_recent(lua_State* L) {
+  Runtime* rt = runtime(L);
+  if (rt->recent_count == 0) return;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->recent_ref);
+  int ring = lua_gettop(L);
+  for (int i = 1; i <= rt->recent_count; i++) {
+    lua_rawgeti(L, ring, i);
+    Coro* c = static_cast<Coro*>(lua_touserdata(L, -1));
+    if (c && c->state == Coro::Created) {
+      lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->coro_gc_mt);
+      lua_setmetatable(L, -2);
+    }
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, ring, i);
+  }
+  rt->recent_count = 0;
+  lua_pop(L, 1);
+}
+
 // Makes a coroutine object for body `fn` (at fn_idx) with the nargs values on
 // top of the stack as its arguments; replaces them by the object.
 static void make_coro(lua_State* L, int fn_idx, int name_idx, int nargs) {
@@ -67,7 +93,8 @@ static void make_coro(lua_State* L, int fn_idx, int name_idx, int nargs) {
   fn_idx = lua_absindex(L, fn_idx);
   name_idx = lua_absindex(L, name_idx);
   int first = lua_gettop(L) - nargs + 1;
-  auto* c = new (lua_newuserdatauv(L, sizeof(Coro), CORO_UV_ARG0 - 1 + nargs)) Coro();
+  bool from = rt->track_origin;
+  auto* c = new (lua_newuserdatauv(L, sizeof(Coro), CORO_UV_ARG0 - 1 + nargs + from)) Coro();
   c->nargs = static_cast<uint16_t>(nargs);
   lua_rawgetp(L, LUA_REGISTRYINDEX, rt->coro_mt);
   lua_setmetatable(L, -2);
@@ -75,22 +102,30 @@ static void make_coro(lua_State* L, int fn_idx, int name_idx, int nargs) {
   lua_setiuservalue(L, -2, CORO_UV_FN);
   lua_pushvalue(L, name_idx);
   lua_setiuservalue(L, -2, CORO_UV_NAME);
-  // Where it was created, for the "never awaited" warning: the calling
-  // function (its source is looked up only if the warning fires) and line.
-  lua_Debug ar;
-  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "fl", &ar)) {
-    c->line = ar.currentline;
-    lua_setiuservalue(L, -2, CORO_UV_FROM);
-  }
   for (int i = 0; i < nargs; i++) {
     lua_pushvalue(L, first + i);
     lua_setiuservalue(L, -2, CORO_UV_ARG0 + i);
+  }
+  if (from) {
+    // Where it was created: the calling function (its source is looked up
+    // only if the warning fires) and the line.
+    lua_Debug ar;
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "fl", &ar)) {
+      c->line = ar.currentline;
+      c->has_from = true;
+      lua_setiuservalue(L, -2, CORO_UV_ARG0 + nargs);
+    }
   }
   if (nargs > 0) {
     lua_replace(L, first);  // the object takes the first argument's slot
     lua_settop(L, first);
   }
   rt->unawaited++;
+  if (rt->recent_count == kRecentMax) coro_flush_recent(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->recent_ref);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, ++rt->recent_count);
+  lua_pop(L, 1);
 }
 
 // The name a coroutine function is called by (`fetch` in `fetch(url)`),
@@ -162,8 +197,8 @@ static int push_awaited_result(lua_State* L, int idx) {
   return future_push_result(L, idx);
 }
 
-static int await_coro_k(lua_State* L, int, lua_KContext) {
-  if (Coro* c = to_coro(L, 1)) c->state = Coro::Done;
+static int await_coro_k(lua_State* L, int, lua_KContext ctx) {
+  reinterpret_cast<Coro*>(ctx)->state = Coro::Done;  // anchored at index 1
   return lua_gettop(L) - 1;
 }
 
@@ -200,8 +235,9 @@ int await_value(lua_State* L, int idx) {
                  lua_tostring(L, -1));
     }
     int n = coro_push_call(L, 1, c);
-    lua_callk(L, n, LUA_MULTRET, 0, await_coro_k);
-    return await_coro_k(L, LUA_OK, 0);
+    auto ctx = reinterpret_cast<lua_KContext>(c);
+    lua_callk(L, n, LUA_MULTRET, ctx, await_coro_k);
+    return await_coro_k(L, LUA_OK, ctx);
   }
   if (Future* f = to_future(L, 1)) {
     if (!in_task(L)) not_in_task(L);
@@ -314,11 +350,11 @@ static int l_coro_gc(lua_State* L) {
   rt->unawaited--;
   // "coroutine 'fetch' was never awaited", once per place of creation.
   std::string where = "?";
-  if (lua_getiuservalue(L, 1, CORO_UV_FROM) == LUA_TFUNCTION) {
+  if (c->has_from && lua_getiuservalue(L, 1, CORO_UV_ARG0 + c->nargs) == LUA_TFUNCTION) {
     lua_Debug ar;
-    lua_getinfo(L, ">S", &ar);
+    lua_getinfo(L, ">S", &ar);  // pops the function
     where = std::string(ar.short_src) + ":" + std::to_string(c->line);
-  } else {
+  } else if (c->has_from) {
     lua_pop(L, 1);
   }
   lua_getiuservalue(L, 1, CORO_UV_NAME);
@@ -333,19 +369,33 @@ static int l_coro_gc(lua_State* L) {
 
 void open_coro(lua_State* L) {
   Runtime* rt = runtime(L);
-  luaL_newmetatable(L, kCoroMT);
-  lua_newtable(L);
+  // Two metatables, the same but for __gc (see coro_flush_recent).
+  lua_newtable(L);  // methods
   lua_pushcfunction(L, l_coro_close);
   lua_setfield(L, -2, "close");
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_coro_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, l_coro_gc);
-  lua_setfield(L, -2, "__gc");
-  rt->coro_mt = lua_topointer(L, -1);
-  lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, rt->coro_mt);
+  for (int with_gc = 0; with_gc < 2; with_gc++) {
+    if (with_gc)
+      lua_newtable(L);
+    else
+      luaL_newmetatable(L, kCoroMT);
+    lua_pushstring(L, kCoroMT);
+    lua_setfield(L, -2, "__name");
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_coro_tostring);
+    lua_setfield(L, -2, "__tostring");
+    if (with_gc) {
+      lua_pushcfunction(L, l_coro_gc);
+      lua_setfield(L, -2, "__gc");
+      lua_rawsetp(L, LUA_REGISTRYINDEX, &rt->coro_gc_mt);
+    } else {
+      rt->coro_mt = lua_topointer(L, -1);
+      lua_rawsetp(L, LUA_REGISTRYINDEX, rt->coro_mt);
+    }
+  }
   lua_pop(L, 1);
+  lua_createtable(L, kRecentMax, 0);
+  rt->recent_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
   static const luaL_Reg fns[] = {
       {"async", l_async},

@@ -14,19 +14,31 @@
 
 namespace luasync {
 
+// User values: the body, its name, the arguments, and (when origin tracking
+// is on) the function that created the object, for the "never awaited"
+// warning's location.
 enum : int {
   CORO_UV_FN = 1,    // the body
-  CORO_UV_NAME = 2,  // the name it was called by (string) or nil
-  CORO_UV_FROM = 3,  // creating function (for the "never awaited" location)
-  CORO_UV_ARG0 = 4,  // first argument
+  CORO_UV_NAME = 2,  // the name it was called by (string) or false
+  CORO_UV_ARG0 = 3,  // first argument; the creating function follows the last
 };
+
+inline constexpr uint32_t kCoroMagic = 0x436f726fu;  // "Coro"
 
 struct Coro {
   enum State : uint8_t { Created, Running, Done };
+  uint32_t magic = kCoroMagic;  // cheap type check (see to_coro)
   State state = Created;
+  bool has_from = false;
   uint16_t nargs = 0;
   int32_t line = -1;  // line where it was created, or -1
 };
+
+// Coroutine objects get their finalizer (the "never awaited" warning) only if
+// they are still unawaited when the loop iteration, or the REPL input, that
+// created them ends: most are awaited at once, and a finalizer makes every
+// object costly to collect. Call this at such points (and before lua_close).
+void coro_flush_recent(lua_State* L);
 
 Coro* to_coro(lua_State* L, int idx);
 // Moves fn and args of the coroutine at idx onto L (pushes 1 + nargs values)

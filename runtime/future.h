@@ -37,9 +37,13 @@ struct Callback {
   void* data;  // Native data; Lua: index into the UV_CALLBACKS table
 };
 
+inline constexpr uint32_t kFutureMagic = 0x46757475u;  // "Futu"
+inline constexpr uint32_t kTaskMagic = 0x5461736bu;    // "Task"
+
 struct Future {
   enum State : uint8_t { Pending, Cancelled, Finished };
 
+  uint32_t magic = kFutureMagic;  // cheap type check (see to_future)
   uint64_t loop_id = 0;
   State state = Pending;
   bool is_task = false;

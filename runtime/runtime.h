@@ -54,6 +54,12 @@ struct Runtime {
   bool default_virtual = false;
   // Coroutine objects created and not yet awaited, scheduled or collected.
   int64_t unawaited = 0;
+  // Coroutine objects created since the last coro_flush_recent (ring table).
+  int recent_ref = LUA_NOREF;
+  int recent_count = 0;
+  char coro_gc_mt = 0;  // its address keys the finalizing metatable
+  // Record where each coroutine object is created, for the warning.
+  bool track_origin = true;
   // Futures whose exception nobody retrieved (intrusive list, see future.cpp).
   Future* unretrieved = nullptr;
 };

@@ -12,9 +12,9 @@
 namespace luasync {
 
 Task* to_task(lua_State* L, int idx) {
-  if (lua_type(L, idx) != LUA_TUSERDATA) return nullptr;
-  if (!has_metatable(L, idx, runtime(L)->task_mt)) return nullptr;
-  return static_cast<Task*>(lua_touserdata(L, idx));
+  void* p = lua_touserdata(L, idx);
+  if (!p || lua_rawlen(L, idx) != sizeof(Task) || *static_cast<uint32_t*>(p) != kTaskMagic) return nullptr;
+  return static_cast<Task*>(p);
 }
 
 Task* check_task(lua_State* L, int idx) {
@@ -33,7 +33,7 @@ static int task_main_finish(lua_State* L, int status) {
 
 static int task_main_k(lua_State* L, int status, lua_KContext) { return task_main_finish(L, status); }
 
-static int task_main(lua_State* L) {
+int task_main(lua_State* L) {
   int nargs = lua_gettop(L) - 1;  // the body, then its arguments
   push_traceback_handler(L);
   lua_insert(L, 1);
@@ -61,6 +61,7 @@ Task* push_new_task(lua_State* L, int coro_idx, int name_idx) {
   }
   auto* t = new (lua_newuserdatauv(L, sizeof(Task), TASK_NUV)) Task();
   int tidx = lua_gettop(L);
+  t->magic = kTaskMagic;
   t->is_task = true;
   t->loop_id = loop->id();
   t->number = rt->next_task_number++;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "coro.h"
+#include "loop.h"
 #include "runtime.h"
 #include "task.h"
 
@@ -25,17 +26,31 @@ TracebackState& state(lua_State*) {
 }
 }  // namespace
 
-extern int l_await(lua_State* L);  // coro.cpp
+extern int l_await(lua_State* L);    // coro.cpp
+extern int task_main(lua_State* L);  // task.cpp
 
 // Name of the coroutine whose body runs at `ar`'s level, when the caller
 // (level+1) is await or task_main: the coroutine object is local 1 there.
-static bool coroutine_name(lua_State* L, int level, std::string* out) {
+static bool coroutine_name(lua_State* L, int level, Task* owner, std::string* out) {
   lua_Debug caller;
   if (!lua_getstack(L, level + 1, &caller)) return false;
   if (!lua_getinfo(L, "f", &caller)) return false;
-  bool is_await = lua_tocfunction(L, -1) == l_await;
+  lua_CFunction fn = lua_tocfunction(L, -1);
   lua_pop(L, 1);
-  if (!is_await) return false;
+  if (fn == task_main) {
+    // A task's body: the coroutine object is the running task's.
+    Runtime* rt = runtime(L);
+    Task* t = owner ? owner : rt->loop ? rt->loop->current_task() : nullptr;
+    if (!t || t->co != L || t->self_ref == LUA_NOREF) return false;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);
+    lua_getiuservalue(L, -1, UV_CORO);
+    lua_getiuservalue(L, -1, CORO_UV_NAME);
+    bool ok = lua_type(L, -1) == LUA_TSTRING;
+    if (ok) *out = lua_tostring(L, -1);
+    lua_pop(L, 3);
+    return ok;
+  }
+  if (fn != l_await) return false;
   const char* local = lua_getlocal(L, &caller, 1);
   if (!local) return false;
   bool ok = false;
@@ -51,7 +66,7 @@ static bool coroutine_name(lua_State* L, int level, std::string* out) {
   return ok;
 }
 
-std::string stack_frames(lua_State* L, int level) {
+std::string stack_frames(lua_State* L, int level, Task* owner) {
   std::string out;
   lua_Debug ar;
   int shown = 0;
@@ -65,7 +80,7 @@ std::string stack_frames(lua_State* L, int level) {
     if (shown > 40) continue;
     char line[600];
     std::string name;
-    if (coroutine_name(L, level, &name)) {
+    if (coroutine_name(L, level, owner, &name)) {
       std::snprintf(line, sizeof line, "\t%s:%d: in coroutine '%s'\n", ar.short_src, ar.currentline,
                     name.c_str());
     } else if (*ar.namewhat != '\0') {

@@ -15,6 +15,8 @@
 
 namespace luasync {
 
+struct Task;
+
 // Pushes the message handler (a C function) for lua_pcall.
 void push_traceback_handler(lua_State* L);
 // The frames recorded for the error value at idx if it is the last error the
@@ -24,8 +26,9 @@ std::string traceback_frames_of(lua_State* L, int idx);
 std::string traceback_of_last_error(lua_State* L, int idx);
 // Formats "<message>\nstack traceback:\n<frames>".
 std::string format_traceback(lua_State* L, int err_idx, const std::string& frames);
-// The frames of thread L from `level` on, one "\t" line each.
-std::string stack_frames(lua_State* L, int level);
+// The frames of thread L from `level` on, one "\t" line each. `owner` is the
+// task whose thread L is, when it is not the running task (a suspended one).
+std::string stack_frames(lua_State* L, int level, Task* owner = nullptr);
 // await is about to raise the error at idx, which failed a task whose
 // traceback frames are `frames` (described by `what`).
 void note_rethrow(lua_State* L, int idx, const std::string& frames, const std::string& what);
