@@ -11,6 +11,7 @@
 #include "future.h"
 #include "loop.h"
 #include "loop_lib.h"
+#include "modules.h"
 #include "task.h"
 #include "traceback.h"
 
@@ -296,6 +297,7 @@ int open_asyncio(lua_State* L) {
   lua_setfield(L, -2, "VERSION");
   int asyncio_idx = lua_gettop(L);
 
+  register_modules(L);
   // The Lua layer, compiled into the binary, in dependency order.
   for (const EmbeddedChunk* c = embedded_runtime_chunks(); c->name; c++) {
     if (luaL_loadbufferx(L, c->code, c->size, c->name, "t") != LUA_OK) lua_error(L);

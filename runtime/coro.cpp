@@ -142,6 +142,17 @@ static void push_factory_name(lua_State* L) {
   lua_pushvalue(L, lua_upvalueindex(2));
 }
 
+void push_native_coro(lua_State* L, lua_CFunction body, const char* name, int nargs) {
+  lua_pushcfunction(L, body);
+  lua_pushstring(L, name);
+  lua_rotate(L, -nargs - 2, 2);  // body and name below the arguments
+  int base = lua_gettop(L) - nargs;
+  make_coro(L, base - 1, base, nargs);
+  // Now: body, name, object. Keep only the object.
+  lua_replace(L, base - 1);
+  lua_settop(L, base - 1);
+}
+
 static int coro_factory(lua_State* L) {
   if (lua_gettop(L) >= 250) luaL_error(L, "too many arguments for a coroutine function");
   push_factory_name(L);

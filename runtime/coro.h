@@ -49,6 +49,14 @@ void push_coro_label(lua_State* L, int idx);
 
 // The await entry point, callable from C (the value to await at idx).
 int await_value(lua_State* L, int idx);
+// `await` itself. To await from a native coroutine body (which may yield):
+//   lua_pushcfunction(L, l_await); lua_pushvalue(L, fut_idx);
+//   return lua_callk(L, 1, LUA_MULTRET, ctx, k), k(L, LUA_OK, ctx);
+int l_await(lua_State* L);
+// Replaces the nargs values on top of the stack by a coroutine object whose
+// body is the C function `body` (called with those arguments when awaited,
+// in the awaiting task's thread, so it may yield via l_await as above).
+void push_native_coro(lua_State* L, lua_CFunction body, const char* name, int nargs);
 
 // Is L the thread of the task that is running now?
 bool in_task(lua_State* L);

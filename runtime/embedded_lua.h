@@ -14,5 +14,7 @@ struct EmbeddedChunk {
 
 // The runtime's Lua layer in load order, ending with {nullptr, nullptr, 0}.
 const EmbeddedChunk* embedded_runtime_chunks();
+// runtime/lua/modules/NAME.lua, each require("asyncio.NAME").
+const EmbeddedChunk* embedded_module_chunks();
 
 }  // namespace luasync
