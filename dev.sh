@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# dev.sh: set up, build, run and test luasync on Debian 12.
+#
+#   ./dev.sh run [ARGS...]   install what is missing, build, start build/luasync ARGS
+#                            (no ARGS: the REPL)
+#   ./dev.sh test            install what is missing, build, run every test; then
+#                            build again with AddressSanitizer + UndefinedBehaviorSanitizer
+#                            (LeakSanitizer on) and run every test again
+#   ./dev.sh build           install what is missing and build only
+#
+# Everything comes from Debian's packages; nothing is downloaded at build time.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  liblua5.4-dev lua5.4          # Lua 5.4 (the C++ build: pkg-config lua5.4-c++)
+  libuv1-dev                    # the event loop
+  libreadline-dev               # REPL line editing
+  libcurl4-openssl-dev          # HTTP client
+  libgtest-dev                  # C++ unit tests
+  tmux                          # REPL tests drive a pseudo-terminal
+)
+
+install_missing() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "dev.sh: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+jobs() { nproc 2>/dev/null || echo 2; }
+
+build() {  # build DIR [cmake args...]
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j"$(jobs)"
+}
+
+run_tests() {  # run_tests DIR
+  (cd "$1" && ctest --output-on-failure -j"$(jobs)" --timeout 300)
+}
+
+cmd=${1:-run}
+[ $# -gt 0 ] && shift
+case $cmd in
+  run)
+    install_missing
+    build build
+    exec build/luasync "$@"
+    ;;
+  build)
+    install_missing
+    build build
+    ;;
+  test)
+    install_missing
+    build build
+    run_tests build
+    echo "dev.sh: again under AddressSanitizer + UndefinedBehaviorSanitizer" >&2
+    build build-asan -DLUASYNC_SANITIZE=ON
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+      UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
+      run_tests build-asan
+    ;;
+  *)
+    echo "usage: ./dev.sh run [ARGS...] | test | build" >&2
+    exit 2
+    ;;
+esac
