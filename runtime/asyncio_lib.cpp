@@ -120,29 +120,38 @@ static std::string deadlock_message(lua_State* L, int main_idx) {
 static void cancel_all_tasks(lua_State* L, Loop* loop) {
   if (loop->task_count() == 0) return;
   int top = lua_gettop(L);
+  lua_createtable(L, static_cast<int>(loop->task_count()), 0);  // keeps them alive
+  int list = top + 1;
+  lua_Integer n = 0;
   for (Task* t = loop->first_task(); t; t = t->next) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);  // keep them on the stack
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);
+    lua_rawseti(L, list, ++n);
   }
-  int n = lua_gettop(L) - top;
-  for (int i = 1; i <= n; i++) task_cancel(L, top + i, 0);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, i);
+    task_cancel(L, -1, 0);
+    lua_pop(L, 1);
+  }
   loop->run_until([&] { return loop->task_count() == 0; });
-  for (int i = 1; i <= n; i++) {
-    Task* t = to_task(L, top + i);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, i);
+    Task* t = to_task(L, -1);
     if (t->state == Future::Finished && t->has_exception && t->log_traceback) {
-      std::string tb = "";
-      lua_getiuservalue(L, top + i, UV_RESULT);
       std::string frames;
-      if (lua_getiuservalue(L, top + i, UV_EXTRA) == LUA_TTABLE) {
+      if (lua_getiuservalue(L, -1, UV_EXTRA) == LUA_TTABLE) {
         lua_getfield(L, -1, "traceback");
         if (lua_type(L, -1) == LUA_TSTRING) frames = lua_tostring(L, -1);
         lua_pop(L, 1);
       }
       lua_pop(L, 1);
+      std::string what = describe_value(L, -1);
+      lua_getiuservalue(L, -1, UV_RESULT);
       std::fprintf(stderr, "unhandled exception during asyncio.run() shutdown\ntask: %s\n%s\n",
-                   describe_value(L, top + i).c_str(), format_traceback(L, -1, frames).c_str());
+                   what.c_str(), format_traceback(L, -1, frames).c_str());
       lua_pop(L, 1);
       future_mark_retrieved(L, t);
     }
+    lua_pop(L, 1);
   }
   lua_settop(L, top);
 }

@@ -235,6 +235,9 @@ static int await_meta_k(lua_State* L, int, lua_KContext) {
   __builtin_unreachable();
 }
 
+static int sleep_yield(lua_State* L, double delay, lua_KFunction k);
+static int sleep_await_k(lua_State* L, int, lua_KContext);
+
 int await_value(lua_State* L, int idx) {
   // Expects the awaitable at index 1 (idx is kept for clarity of callers).
   (void)idx;
@@ -246,6 +249,7 @@ int await_value(lua_State* L, int idx) {
                  lua_tostring(L, -1));
     }
     int n = coro_push_call(L, 1, c);
+    if (c->is_sleep) return sleep_yield(L, lua_tonumber(L, 3), sleep_await_k);
     auto ctx = reinterpret_cast<lua_KContext>(c);
     lua_callk(L, n, LUA_MULTRET, ctx, await_coro_k);
     return await_coro_k(L, LUA_OK, ctx);
@@ -278,30 +282,46 @@ int l_await(lua_State* L) {
 
 // ---------------------------------------------------------------- sleep
 
-static int sleep_k(lua_State* L, int, lua_KContext) {
-  check_throw(L, 3);
-  lua_settop(L, 2);
-  return 1;  // the value
-}
-
-// The native body of asyncio.sleep(delay, value).
-static int sleep_body(lua_State* L) {
-  lua_settop(L, 2);
-  double delay = lua_tonumber(L, 1);
+// Suspends the running task for `delay` seconds (validated already); the
+// continuation k gets the resume values above the current stack.
+static int sleep_yield(lua_State* L, double delay, lua_KFunction k) {
   if (delay <= 0) {
     lua_pushlightuserdata(L, &kYieldBare);
-    return lua_yieldk(L, 1, 0, sleep_k);
+    return lua_yieldk(L, 1, 0, k);
   }
   if (std::isinf(delay)) {
     // Forever: a future nothing completes (cancellation still works).
     push_new_future(L);
     lua_pushlightuserdata(L, &kYieldFuture);
     lua_insert(L, -2);
-    return lua_yieldk(L, 2, 0, sleep_k);
+    return lua_yieldk(L, 2, 0, k);
   }
   lua_pushlightuserdata(L, &kYieldSleep);
   lua_pushnumber(L, delay);
-  return lua_yieldk(L, 2, 0, sleep_k);
+  return lua_yieldk(L, 2, 0, k);
+}
+
+static int sleep_k(lua_State* L, int, lua_KContext) {
+  check_throw(L, 3);
+  lua_settop(L, 2);
+  return 1;  // the value
+}
+
+// The native body of asyncio.sleep(delay, value), for when a sleep object is
+// called rather than awaited directly (e.g. wrapped in a task).
+static int sleep_body(lua_State* L) {
+  lua_settop(L, 2);
+  return sleep_yield(L, lua_tonumber(L, 1), sleep_k);
+}
+
+// await(asyncio.sleep(d, v)): stack [coro, body, d, v]. Yielding from here
+// rather than from a called body keeps the C stack short, and every C frame
+// between a yield and lua_resume costs unwinding time (Lua's C++ build
+// implements yield with a C++ throw).
+static int sleep_await_k(lua_State* L, int, lua_KContext) {
+  check_throw(L, 5);
+  lua_settop(L, 4);
+  return 1;
 }
 
 static int sleep_factory(lua_State* L) {
@@ -319,6 +339,7 @@ static int sleep_factory(lua_State* L) {
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
   make_coro(L, 3, 4, 2);
+  to_coro(L, -1)->is_sleep = true;
   return 1;
 }
 

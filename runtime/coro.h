@@ -30,6 +30,7 @@ struct Coro {
   uint32_t magic = kCoroMagic;  // cheap type check (see to_coro)
   State state = Created;
   bool has_from = false;
+  bool is_sleep = false;  // asyncio.sleep: await handles it without a call
   uint16_t nargs = 0;
   int32_t line = -1;  // line where it was created, or -1
 };

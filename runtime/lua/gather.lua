@@ -32,6 +32,7 @@ local function ensure_future(aw, fname, argn, level)
   error(string.format("bad argument #%d to '%s' (awaitable expected, got %s)",
     argn, fname, type(aw)), (level or 1) + 1)
 end
+
 -- The error a cancelled future raises, carrying its cancel message; port of
 -- `Future._make_cancelled_error`.
 local function cancelled_error(fut)

@@ -198,13 +198,10 @@ Condition.wait = async(function(self)
   -- Must re-acquire the lock even if the wait was cancelled; a cancellation
   -- during the re-acquisition is remembered and the acquisition retried.
   while true do
-    local aok, aerr = pcall(function() return await(self:acquire()) end)
+    local aok, aerr = pcall(await, self:acquire())
     if aok then break end
-    if not CancelledError:is(aerr) then
-      ok, err = false, aerr
-      break
-    end
     ok, err = false, aerr
+    if not CancelledError:is(aerr) then break end
   end
   if not ok then
     notify(self, 1)

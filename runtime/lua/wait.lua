@@ -28,9 +28,8 @@ local function ensure_future(aw)
 end
 
 -- Checks that `aws` is an array of awaitables (not itself a single future or
--- coroutine object) and turns it into an array of distinct futures, in the
--- array's order. `fname` names the function in argument errors.
-local function to_futures(aws, fname)
+-- coroutine object); `fname` names the function in argument errors.
+local function check_awaitables(aws, fname)
   if type(aws) ~= "table" or asyncio.isfuture(aws) or getmetatable(aws) ~= nil then
     error(string.format("bad argument #1 to '%s' (array of awaitables expected, got %s)",
       fname, asyncio.isfuture(aws) and "future"
@@ -45,6 +44,11 @@ local function to_futures(aws, fname)
         fname, i, type(aw)), 3)
     end
   end
+end
+
+-- Turns a checked array of awaitables into an array of distinct futures, in
+-- the array's order (starting tasks for coroutine objects).
+local function to_futures(aws)
   local futs, seen = {}, {}
   for i = 1, #aws do
     local aw = aws[i]
@@ -80,16 +84,16 @@ default) or `timeout` seconds have passed, and returns two sets
 anything; the futures' own errors stay in the futures.
 --]]
 asyncio.wait = async(function(aws, opts)
-  local futs = to_futures(aws, "wait")
+  -- Every check comes before the first task is started.
+  check_awaitables(aws, "wait")
+  if #aws == 0 then error("bad argument #1 to 'wait' (array of awaitables is empty)", 2) end
   local timeout = options_timeout(opts, "wait")
   local return_when = opts and opts.return_when or asyncio.ALL_COMPLETED
   if return_when ~= asyncio.FIRST_COMPLETED and return_when ~= asyncio.FIRST_EXCEPTION
       and return_when ~= asyncio.ALL_COMPLETED then
     error("bad argument #2 to 'wait' (invalid return_when value: " .. tostring(return_when) .. ")", 2)
   end
-  if #futs == 0 then
-    error("bad argument #1 to 'wait' (array of awaitables is empty)", 2)
-  end
+  local futs = to_futures(aws)
 
   local loop = asyncio.get_running_loop()
   local waiter = loop:create_future()
@@ -140,8 +144,9 @@ from the call) have passed. Awaitables already done count as finished in array
 order. Nothing is cancelled on timeout.
 --]]
 function asyncio.as_completed(aws, opts)
-  local futs = to_futures(aws, "as_completed")
+  check_awaitables(aws, "as_completed")
   local timeout = options_timeout(opts, "as_completed")
+  local futs = to_futures(aws)
   local loop = asyncio.get_running_loop()
 
   -- Finished futures, in completion order; `false` is the timeout marker
