@@ -25,8 +25,8 @@ lua_State* new_state(const RunOptions& opts) {
   lua_setglobal(L, "async");
   lua_getfield(L, -1, "await");
   lua_setglobal(L, "await");
-  lua_pop(L, 1);
-  open_time_lib(L);
+  lua_getfield(L, -1, "time");  // asyncio.time: time.sleep, time.time, time.monotonic
+  lua_remove(L, -2);
   lua_pushvalue(L, -1);
   lua_setglobal(L, "time");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);

@@ -304,6 +304,8 @@ int open_asyncio(lua_State* L) {
   luaL_setfuncs(L, fns, 0);
   lua_pushliteral(L, LUASYNC_VERSION);
   lua_setfield(L, -2, "VERSION");
+  open_time_lib(L);  // also the global `time` in luasync
+  lua_setfield(L, -2, "time");
   int asyncio_idx = lua_gettop(L);
 
   register_modules(L);
