@@ -1,0 +1,137 @@
+-- Tests for asyncio.shield (runtime/lua/gather.lua), on the virtual clock.
+local T = require("testlib")
+
+local function now() return asyncio.get_running_loop():time() end
+
+local delayed = async(function(d, ...)
+  await(asyncio.sleep(d))
+  return ...
+end)
+
+T.test("shield passes all results through", function()
+  local r1, r2 = await(asyncio.shield(delayed(2, "a", "b")))
+  T.eq(r1, "a")
+  T.eq(r2, "b")
+  T.eq(now(), 2.0)
+end)
+
+T.test("shield returns a future; a done one is returned as is", function()
+  local f = asyncio.Future()
+  f:set_result(7)
+  T.ok(rawequal(asyncio.shield(f), f), "same object for a done future")
+  local g = asyncio.Future()
+  local s = asyncio.shield(g)
+  T.ok(asyncio.isfuture(s) and not rawequal(s, g), "a new future for a pending one")
+  g:set_result(8)
+  T.eq(await(s), 8)
+end)
+
+T.test("cancel while waiting on a shielded task: the task runs on", function()
+  local inner_done = false
+  local inner = asyncio.create_task(async(function()
+    await(asyncio.sleep(3))
+    inner_done = true
+    return "inner result"
+  end)())
+  local waiter = asyncio.create_task(async(function()
+    return await(asyncio.shield(inner))
+  end)())
+  await(asyncio.sleep(1))
+  waiter:cancel("go away")
+  local err = T.raises(asyncio.CancelledError, function() await(waiter) end)
+  T.eq(err.message, "go away")
+  T.eq(now(), 1.0, "the waiter is cancelled at once")
+  T.ok(waiter:cancelled())
+  T.ok(not inner:done() and not inner:cancelled(), "inner untouched")
+  T.eq(await(inner), "inner result")
+  T.eq(now(), 3.0)
+  T.ok(inner_done)
+end)
+
+T.test("a task catching CancelledError can still collect the shielded result", function()
+  local log = {}
+  local waiter = asyncio.create_task(async(function()
+    local inner = asyncio.create_task(delayed(2, "late"))
+    local ok, err = pcall(await, asyncio.shield(inner))
+    log[#log + 1] = ok and "ok" or tostring(err)
+    local r = await(inner)
+    log[#log + 1] = r
+    return r
+  end)())
+  await(asyncio.sleep(1))
+  waiter:cancel("hurry")
+  T.eq(await(waiter), "late")
+  T.eq(log, {"CancelledError: hurry", "late"})
+  T.eq(now(), 2.0)
+end)
+
+T.test("a task that catches CancelledError and re-raises ends cancelled", function()
+  local cleaned = false
+  local inner = asyncio.create_task(delayed(5, 1))
+  local waiter = asyncio.create_task(async(function()
+    local ok, err = pcall(await, asyncio.shield(inner))
+    cleaned = true
+    error(err, 0)
+  end)())
+  await(asyncio.sleep(1))
+  waiter:cancel()
+  T.raises(asyncio.CancelledError, function() await(waiter) end)
+  T.ok(cleaned)
+  T.ok(waiter:cancelled())
+  T.ok(not inner:done())
+  inner:cancel()
+end)
+
+T.test("cancelling the shield future itself leaves the inner running", function()
+  local inner = asyncio.create_task(delayed(2, "x"))
+  local s = asyncio.shield(inner)
+  T.eq(s:cancel(), true)
+  T.ok(s:cancelled())
+  T.eq(await(inner), "x")
+  T.ok(not inner:cancelled())
+end)
+
+T.test("shield of a coroutine object wraps it in a task that survives", function()
+  local finished = false
+  local waiter = asyncio.create_task(async(function()
+    await(asyncio.shield(async(function()
+      await(asyncio.sleep(2))
+      finished = true
+    end)()))
+  end)())
+  await(asyncio.sleep(1))
+  waiter:cancel()
+  await(asyncio.sleep(0))
+  T.ok(waiter:cancelled())
+  T.ok(not finished)
+  await(asyncio.sleep(2))
+  T.ok(finished, "the shielded coroutine ran to the end")
+end)
+
+T.test("an error of the inner propagates through the shield", function()
+  local E = asyncio.Error:extend("ShieldErr")
+  local e = E("bad")
+  local err = T.raises(E, function()
+    await(asyncio.shield(async(function()
+      await(asyncio.sleep(1))
+      error(e, 0)
+    end)()))
+  end)
+  T.ok(rawequal(err, e))
+end)
+
+T.test("a cancelled inner cancels the shield", function()
+  local inner = asyncio.create_task(delayed(5, 1))
+  local s = asyncio.shield(inner)
+  await(asyncio.sleep(1))
+  inner:cancel()
+  T.raises(asyncio.CancelledError, function() await(s) end)
+  T.ok(s:cancelled(), "the shield future ends cancelled")
+end)
+
+T.test("bad argument names the argument", function()
+  T.raises("bad argument #1 to 'shield' %(awaitable expected, got nil%)", asyncio.shield, nil)
+  T.raises("bad argument #1 to 'shield' %(awaitable expected, got table%)", asyncio.shield, {})
+end)
+
+T.done()
