@@ -282,6 +282,13 @@ int l_await(lua_State* L) {
 
 // ---------------------------------------------------------------- sleep
 
+// Continuation of an endless sleep: ctx is the stack index of its future.
+static int sleep_forever_k(lua_State* L, int, lua_KContext ctx) {
+  int fut = static_cast<int>(ctx);
+  check_throw(L, fut + 1);
+  return future_push_result(L, fut);  // raises its CancelledError
+}
+
 // Suspends the running task for `delay` seconds (validated already); the
 // continuation k gets the resume values above the current stack.
 static int sleep_yield(lua_State* L, double delay, lua_KFunction k) {
@@ -290,11 +297,13 @@ static int sleep_yield(lua_State* L, double delay, lua_KFunction k) {
     return lua_yieldk(L, 1, 0, k);
   }
   if (std::isinf(delay)) {
-    // Forever: a future nothing completes (cancellation still works).
+    // Forever: wait on a future nothing completes; only cancelling it (or
+    // the task) ends the wait, and that raises.
     push_new_future(L);
+    int fut = lua_gettop(L);
     lua_pushlightuserdata(L, &kYieldFuture);
-    lua_insert(L, -2);
-    return lua_yieldk(L, 2, 0, k);
+    lua_pushvalue(L, fut);
+    return lua_yieldk(L, 2, fut, sleep_forever_k);
   }
   lua_pushlightuserdata(L, &kYieldSleep);
   lua_pushnumber(L, delay);

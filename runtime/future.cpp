@@ -170,6 +170,17 @@ void report_unretrieved(lua_State* L, uint64_t loop_id) {
 
 // ---------------------------------------------------------------- completion
 
+// UV_CALLBACKS holds the Lua done callbacks: the function itself while there
+// is one (most futures have one: a gather's or a waiter's), a table once there
+// are several; Callback::data is the index in that table (0: the lone one).
+static void push_lua_callback(lua_State* L, int slot_idx, const Callback& cb) {
+  auto i = reinterpret_cast<intptr_t>(cb.data);
+  if (i == 0)
+    lua_pushvalue(L, slot_idx);
+  else
+    lua_rawgeti(L, slot_idx, i);
+}
+
 void future_schedule_callbacks(lua_State* L, int idx, Future* f) {
   if (f->ncallbacks == 0) return;
   idx = lua_absindex(L, idx);
@@ -187,7 +198,7 @@ void future_schedule_callbacks(lua_State* L, int idx, Future* f) {
           lua_getiuservalue(L, idx, UV_CALLBACKS);
           have_table = true;
         }
-        lua_rawgeti(L, -1, reinterpret_cast<intptr_t>(cb.data));
+        push_lua_callback(L, -1, cb);
         lua_pushvalue(L, idx);
         loop->schedule_call(L, 1);
         break;
@@ -431,16 +442,28 @@ static int l_add_done_callback(lua_State* L) {
     loop->schedule_call(L, 1);
     return 0;
   }
-  if (lua_getiuservalue(L, 1, UV_CALLBACKS) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
+  intptr_t slot = 0;
+  int t = lua_getiuservalue(L, 1, UV_CALLBACKS);
+  if (t == LUA_TNIL) {  // the first one: kept inline
+    lua_pushvalue(L, 2);
     lua_setiuservalue(L, 1, UV_CALLBACKS);
+  } else {
+    if (t != LUA_TTABLE) {  // a second one: move the lone one into a table
+      lua_createtable(L, 4, 0);
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, 1);
+      lua_pushvalue(L, -1);
+      lua_setiuservalue(L, 1, UV_CALLBACKS);
+      for (uint32_t i = 0; i < f->ncallbacks; i++) {
+        Callback& cb = f->callback(i);
+        if (cb.kind == Callback::Lua && cb.data == nullptr) cb.data = reinterpret_cast<void*>(intptr_t{1});
+      }
+    }
+    slot = static_cast<intptr_t>(luaL_len(L, -1)) + 1;
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, slot);
   }
-  lua_Integer slot = luaL_len(L, -1) + 1;
-  lua_pushvalue(L, 2);
-  lua_rawseti(L, -2, slot);
-  f->add_callback({Callback::Lua, false, nullptr, reinterpret_cast<void*>(static_cast<intptr_t>(slot))});
+  f->add_callback({Callback::Lua, false, nullptr, reinterpret_cast<void*>(slot)});
   return 0;
 }
 
@@ -448,11 +471,12 @@ static int l_remove_done_callback(lua_State* L) {
   Future* f = self_future(L);
   luaL_checktype(L, 2, LUA_TFUNCTION);
   int removed = 0;
-  if (f->ncallbacks && lua_getiuservalue(L, 1, UV_CALLBACKS) == LUA_TTABLE) {
+  if (f->ncallbacks && lua_getiuservalue(L, 1, UV_CALLBACKS) != LUA_TNIL) {
+    int slot = lua_gettop(L);
     for (uint32_t i = 0; i < f->ncallbacks; i++) {
       Callback& cb = f->callback(i);
       if (cb.kind != Callback::Lua || cb.removed) continue;
-      lua_rawgeti(L, -1, reinterpret_cast<intptr_t>(cb.data));
+      push_lua_callback(L, slot, cb);
       if (lua_rawequal(L, -1, 2)) {
         cb.removed = true;
         removed++;

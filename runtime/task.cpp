@@ -78,10 +78,10 @@ Task* push_new_task(lua_State* L, int coro_idx, int name_idx) {
   lua_pushvalue(L, coro_idx);
   lua_setiuservalue(L, tidx, UV_CORO);
   if (name_idx && !lua_isnil(L, name_idx)) {
-    if (lua_type(L, name_idx) == LUA_TSTRING || lua_type(L, name_idx) == LUA_TNUMBER)
+    if (lua_type(L, name_idx) == LUA_TSTRING)
       lua_pushvalue(L, name_idx);
     else
-      luaL_tolstring(L, name_idx, nullptr);
+      luaL_tolstring(L, name_idx, nullptr);  // like Python's str(name)
     lua_setiuservalue(L, tidx, UV_NAME);
   }
   lua_pushvalue(L, tidx);
@@ -219,6 +219,14 @@ void task_step(lua_State* L, Task* t) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);
   int tidx = top + 1;
   if (t->waiting == Task::Wait::Future) {
+    // Python's __wakeup raises the future's error into __step, and a pending
+    // cancel request does not replace a CancelledError that is already there.
+    if (t->must_cancel) {
+      lua_getiuservalue(L, tidx, UV_WAITER);
+      Future* w = to_future(L, -1);
+      if (w && w->state == Future::Cancelled) t->must_cancel = false;
+      lua_pop(L, 1);
+    }
     lua_pushnil(L);
     lua_setiuservalue(L, tidx, UV_WAITER);
   }
@@ -226,9 +234,16 @@ void task_step(lua_State* L, Task* t) {
   lua_State* co = t->co;
   int nargs = 0;
   if (!lua_checkstack(co, 4)) luaL_error(L, "task stack overflow");
-  if (t->must_cancel) {
+  if (t->wake_cancelled || t->must_cancel) {
+    if (t->wake_cancelled) {
+      push_extra(L, tidx);
+      lua_getfield(L, -1, "wake_msg");
+      lua_remove(L, -2);
+    } else {
+      push_cancel_msg(L, tidx);
+    }
+    t->wake_cancelled = false;
     t->must_cancel = false;
-    push_cancel_msg(L, tidx);
     push_error(L, ErrorClass::Cancelled, lua_isnil(L, -1) ? 0 : -1);
     if (!t->started) {
       // Python throws into the unstarted coroutine, which raises at once: the
@@ -306,7 +321,16 @@ bool task_cancel(lua_State* L, int idx, int msg_idx) {
     // task, which then raises CancelledError(msg) at its await point.
     t->timer_gen++;
     t->waiting = Task::Wait::None;
+    t->wake_cancelled = true;
+    push_extra(L, idx);
+    if (msg_idx)
+      lua_pushvalue(L, msg_idx);
+    else
+      lua_pushnil(L);
+    lua_setfield(L, -2, "wake_msg");
+    lua_pop(L, 1);
     runtime(L)->loop->schedule_step(t);
+    return true;
   }
   t->must_cancel = true;
   if (msg_idx || lua_getiuservalue(L, idx, UV_EXTRA) == LUA_TTABLE) {

@@ -43,6 +43,10 @@ struct Task : Future {
   uint64_t number = 0;
   int num_cancels_requested = 0;
   bool must_cancel = false;
+  // The sleep the task waited on was cancelled: the next step raises that
+  // CancelledError (message in UV_EXTRA.wake_msg), as a cancelled sleep
+  // future would in Python, whatever cancel()/uncancel() happen meanwhile.
+  bool wake_cancelled = false;
   bool started = false;
   bool linked = false;
   Wait waiting = Wait::None;
