@@ -268,11 +268,15 @@ static int l_runtime_gc(lua_State* L) {
 static char kRuntimeKey;
 
 int open_asyncio(lua_State* L) {
+  // The extra space of a new state is uninitialized: the registry says
+  // whether this state already has a runtime.
   Runtime** extra = static_cast<Runtime**>(lua_getextraspace(L));
-  if (*extra && (*extra)->asyncio_ref != LUA_NOREF) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &kRuntimeKey) == LUA_TUSERDATA) {
+    lua_pop(L, 1);
     lua_rawgeti(L, LUA_REGISTRYINDEX, (*extra)->asyncio_ref);
     return 1;
   }
+  lua_pop(L, 1);
   // The runtime lives until the state closes (a userdata with __gc owns it).
   auto** slot = static_cast<Runtime**>(lua_newuserdatauv(L, sizeof(Runtime*), 0));
   *slot = new Runtime();

@@ -5,7 +5,7 @@ MODDIR="$(cd "$(dirname "$LUASYNC")" && pwd)/lua"
 LUA=$(command -v lua5.4) || { echo "lua5.4 is not installed (dev.sh installs it)"; exit 1; }
 
 runlua() {
-  out=$("$LUA" -e "package.cpath='$MODDIR/?.so;'..package.cpath" "$@" 2>"$TMP/stderr") && rc=0 || rc=$?
+  out=$(LD_PRELOAD="${LUASYNC_PRELOAD:-}" "$LUA" -e "package.cpath='$MODDIR/?.so;'..package.cpath" "$@" 2>"$TMP/stderr") && rc=0 || rc=$?
   err=$(cat "$TMP/stderr")
 }
 
