@@ -1,0 +1,16 @@
+-- Solution: gather_fetches
+
+local fetch = async(function(source)
+  await(asyncio.sleep(source.seconds))
+  return source.name .. " data"
+end)
+
+local fetch_all = async(function(sources)
+  local coros = {}
+  for i, source in ipairs(sources) do
+    coros[i] = fetch(source)
+  end
+  return await(asyncio.gather(table.unpack(coros)))
+end)
+
+return { fetch_all = fetch_all }

@@ -1,0 +1,26 @@
+-- Solution: background_failure
+
+local bounces = { bob = "mailbox full" }
+
+local send_welcome = async(function(name)
+  await(asyncio.sleep(0.5))
+  if bounces[name] then
+    error(bounces[name], 0)
+  end
+end)
+
+local save_user = async(function(name)
+  await(asyncio.sleep(1))
+end)
+
+local signup = async(function(name)
+  local email = asyncio.create_task(send_welcome(name))
+  await(save_user(name))
+  local ok, err = pcall(await, email)
+  if ok then
+    return "saved " .. name .. "; email sent"
+  end
+  return "saved " .. name .. "; email failed: " .. tostring(err)
+end)
+
+return { signup = signup }

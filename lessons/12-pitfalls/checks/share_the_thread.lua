@@ -1,0 +1,23 @@
+-- Checks for the share_the_thread exercise.
+return {
+  {
+    name = "the spinner runs between the chunks",
+    points = 2,
+    run = function(t)
+      local r = t.call(t.load().work, 3)
+      t.no_error(r)
+      t.eq(r.output, "chunk 1 done\n  (spinner)\nchunk 2 done\n  (spinner)\nchunk 3 done\n  (spinner)\n",
+        "the spinner should get a turn after every chunk. Without an await between the chunks, "
+        .. "crunch never lets go of the thread, and the spinner only wakes up when all is over")
+    end,
+  },
+  {
+    name = "the computation still gives the right total",
+    points = 1,
+    run = function(t)
+      local r = t.call(t.load().work, 2)
+      t.no_error(r)
+      t.eq(r.values[1], 1199994, "sharing the thread must not change the result")
+    end,
+  },
+}

@@ -1,0 +1,20 @@
+-- The lesson order.
+return {
+  "01-why-async",
+  "02-coroutines",
+  "03-await-and-run",
+  "04-event-loop",
+  "05-tasks",
+  "06-gather",
+  "07-awaitables-futures",
+  "08-as-completed-and-wait",
+  "09-timeouts-and-cancellation",
+  "10-errors",
+  "11-async-resources",
+  "12-pitfalls",
+  "13-web-concurrently",
+  "14-files-concurrently",
+  "15-when-async-helps",
+  "16-taskgroup",
+  "17-coordination",
+}
