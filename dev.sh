@@ -18,6 +18,8 @@ PACKAGES=(
   libuv1-dev                    # the event loop
   libreadline-dev               # REPL line editing
   libcurl4-openssl-dev          # HTTP client
+  libh2o-dev libssl-dev         # HTTP server (h2o's libuv build; its headers include OpenSSL's)
+  libjansson-dev                # JSON (asyncio.json, response:json())
   libgtest-dev                  # C++ unit tests
   tmux                          # REPL tests drive a pseudo-terminal
 )

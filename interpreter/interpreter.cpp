@@ -9,6 +9,7 @@
 #include "asyncio_lib.h"
 #include "coro.h"
 #include "loop_lib.h"
+#include "recorder.h"
 #include "runtime.h"
 #include "traceback.h"
 
@@ -84,6 +85,18 @@ int run_program(const RunOptions& opts) {
     return 1;
   }
   create_arg_table(L, opts);
+  if (opts.timeline || opts.trace_path) {
+    RecordOptions ro;
+    ro.timeline = opts.timeline;
+    if (opts.trace_path) ro.trace_path = opts.trace_path;
+    ro.width = opts.width;
+    std::string err;
+    if (!record_session_start(L, ro, &err)) {
+      std::fprintf(stderr, "luasync: --trace: %s\n", err.c_str());
+      lua_close(L);
+      return 2;
+    }
+  }
   int status;
   if (opts.has_code) {
     status = luaL_loadbufferx(L, opts.code, std::strlen(opts.code), "=(command line)", "t");
@@ -111,6 +124,7 @@ int run_program(const RunOptions& opts) {
     if (!call_chunk(L, nargs, 0)) rc = 1;
   }
   std::fflush(stdout);
+  if (!record_session_finish(L) && rc == 0) rc = 1;  // --timeline / --trace output
   close_state(L);
   return rc;
 }

@@ -12,6 +12,9 @@ struct RunOptions {
   const char* argv0 = "luasync";
   bool virtual_time = false;
   bool debug = false;
+  bool timeline = false;            // --timeline: chart of every asyncio.run after the program
+  const char* trace_path = nullptr; // --trace FILE: Chrome trace of every asyncio.run
+  int width = 0;                    // --width N: the chart's width (0: the terminal's)
   bool has_code = false;
   const char* code = nullptr;
   bool has_script = false;

@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "cli.h"
 #include "interpreter.h"
 
 namespace {
@@ -19,6 +21,8 @@ namespace {
 const char* kUsage =
     "usage: luasync [options] [FILE [args...]]\n"
     "       luasync [options] -e CODE [args...]\n"
+    "       luasync httpbin [--port N] [--host H]   a local HTTP test server\n"
+    "       luasync learn [COMMAND]      lessons and exercises (luasync learn --help)\n"
     "\n"
     "Runs Lua 5.4 with Python-style async/await: the globals asyncio, async and\n"
     "await are preloaded (see docs/api.md). Without FILE or -e, starts the REPL.\n"
@@ -29,6 +33,13 @@ const char* kUsage =
     "                   real time and timing is deterministic\n"
     "  --debug          asyncio debug mode: report callbacks and task steps that\n"
     "                   block the loop longer than 0.1 s\n"
+    "  --timeline       record every asyncio.run and, after the program, print a\n"
+    "                   chart of its tasks (running vs waiting) to stdout;\n"
+    "                   colour on a terminal unless NO_COLOR is set\n"
+    "  --trace FILE     record every asyncio.run and write its tasks to FILE in\n"
+    "                   the Chrome trace format (open in ui.perfetto.dev)\n"
+    "  --width N        draw the --timeline chart N columns wide (default: the\n"
+    "                   terminal's width, or 80)\n"
     "  --version        print the version and exit\n"
     "  -h, --help       print this help and exit\n"
     "  --               stop handling options\n"
@@ -47,6 +58,17 @@ int usage_error(const char* fmt, const char* what) {
 int main(int argc, char** argv) {
   luasync::RunOptions opts;
   opts.argv0 = argv[0];
+  // `luasync learn ...`: the lessons (learn/cli.cpp).
+  if (argc >= 2 && std::strcmp(argv[1], "learn") == 0) return luasync::learn::learn_main(argc - 1, argv + 1);
+  // `luasync httpbin ...`: the built-in HTTP test server (asyncio.httpbin).
+  if (argc >= 2 && std::strcmp(argv[1], "httpbin") == 0) {
+    opts.code = "return require('asyncio.httpbin').cli(...)";
+    opts.has_code = true;
+    for (int j = 0; j < argc; j++) opts.argv.push_back(argv[j]);
+    opts.script_index = 1;
+    opts.first_arg = 2;
+    return luasync::run_program(opts);
+  }
   int i = 1;
   for (; i < argc; i++) {
     const char* a = argv[i];
@@ -67,6 +89,24 @@ int main(int argc, char** argv) {
       opts.virtual_time = true;
     } else if (std::strcmp(a, "--debug") == 0) {
       opts.debug = true;
+    } else if (std::strcmp(a, "--timeline") == 0) {
+      opts.timeline = true;
+    } else if (std::strcmp(a, "--trace") == 0 || std::strncmp(a, "--trace=", 8) == 0) {
+      if (a[7] == '=') {
+        opts.trace_path = a + 8;
+      } else if (i + 1 < argc) {
+        opts.trace_path = argv[++i];
+      } else {
+        return usage_error("option '%s' needs an argument (the trace file to write)", a);
+      }
+      if (!*opts.trace_path) return usage_error("option '%s' needs a file name", "--trace");
+    } else if (std::strcmp(a, "--width") == 0 || std::strncmp(a, "--width=", 8) == 0) {
+      const char* n = a[7] == '=' ? a + 8 : i + 1 < argc ? argv[++i] : nullptr;
+      char* end = nullptr;
+      long w = n ? std::strtol(n, &end, 10) : 0;
+      if (!n || *end || w < 30 || w > 1000)
+        return usage_error("option '%s' needs a number of columns from 30 to 1000", "--width");
+      opts.width = static_cast<int>(w);
     } else if (std::strcmp(a, "-e") == 0) {
       if (i + 1 >= argc) return usage_error("option '%s' needs an argument (the code to run)", a);
       opts.code = argv[++i];

@@ -6,12 +6,14 @@
 #include <new>
 #include <string>
 
+#include "call_graph.h"
 #include "coro.h"
 #include "embedded_lua.h"
 #include "future.h"
 #include "loop.h"
 #include "loop_lib.h"
 #include "modules.h"
+#include "recorder.h"
 #include "task.h"
 #include "traceback.h"
 
@@ -146,8 +148,9 @@ static void cancel_all_tasks(lua_State* L, Loop* loop) {
       lua_pop(L, 1);
       std::string what = describe_value(L, -1);
       lua_getiuservalue(L, -1, UV_RESULT);
-      std::fprintf(stderr, "unhandled exception during asyncio.run() shutdown\ntask: %s\n%s\n",
-                   what.c_str(), format_traceback(L, -1, frames).c_str());
+      report(L, "shutdown_error",
+             "unhandled exception during asyncio.run() shutdown\ntask: " + what + "\n" + format_traceback(L, -1, frames),
+             -2);
       lua_pop(L, 1);
       future_mark_retrieved(L, t);
     }
@@ -221,9 +224,12 @@ static int l_run(lua_State* L) {
     opts = 2;
   }
   Loop::Options o = loop_options(L, opts);
+  RunRecording recording;  // timeline / trace options (recorder.h)
+  recording.configure(L, opts);
   lua_settop(L, 2);
   Loop* loop = loop_open(L, o);  // 3
   RunningLoopGuard guard{rt, loop, L};
+  recording.start(loop);
 
   Task* main = push_new_task(L, 1, 0);  // 4
   bool finished = loop->run_until([&] { return main->done(); });
@@ -231,6 +237,7 @@ static int l_run(lua_State* L) {
   if (!finished) deadlock = deadlock_message(L, 4);
   future_mark_retrieved(L, main);  // run() itself returns or raises it
   loop_shutdown(L, loop);
+  recording.finish(L);
 
   if (!deadlock.empty()) {
     lua_pushstring(L, deadlock.c_str());
@@ -298,6 +305,7 @@ int open_asyncio(lua_State* L) {
   open_task(L);
   open_coro(L);
   open_loop_lib(L);
+  open_call_graph(L);
   static const luaL_Reg fns[] = {
       {"run", l_run},
       {"get_running_loop", l_get_running_loop},

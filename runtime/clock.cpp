@@ -7,6 +7,8 @@ namespace luasync {
 
 double monotonic_seconds() { return static_cast<double>(uv_hrtime()) / 1e9; }
 
-double RealClock::now() const { return monotonic_seconds(); }
+RealClock::RealClock(double start) : offset_(start - monotonic_seconds()) {}
+
+double RealClock::now() const { return monotonic_seconds() + offset_; }
 
 }  // namespace luasync

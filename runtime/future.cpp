@@ -70,12 +70,69 @@ Future* push_new_future(lua_State* L) {
 
 void push_extra(lua_State* L, int idx) {
   idx = lua_absindex(L, idx);
-  if (lua_getiuservalue(L, idx, UV_EXTRA) != LUA_TTABLE) {
-    lua_pop(L, 1);
+  int t = lua_getiuservalue(L, idx, UV_EXTRA);
+  if (t != LUA_TTABLE) {
     lua_createtable(L, 0, 4);
+    if (t == LUA_TSTRING) {  // a bare label (see l_label): keep it in the table
+      lua_insert(L, -2);
+      lua_setfield(L, -2, "label");
+    } else {
+      lua_remove(L, -2);
+    }
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, idx, UV_EXTRA);
   }
+}
+
+// ---------------------------------------------------------------- labels
+
+void push_future_label(lua_State* L, int idx) {
+  int t = lua_getiuservalue(L, idx, UV_EXTRA);
+  if (t == LUA_TSTRING) return;
+  if (t == LUA_TTABLE) {
+    lua_getfield(L, -1, "label");
+    lua_remove(L, -2);
+    if (lua_type(L, -1) == LUA_TSTRING) return;
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+}
+
+void push_future_children(lua_State* L, int idx) {
+  if (lua_getiuservalue(L, idx, UV_EXTRA) == LUA_TTABLE) {
+    lua_getfield(L, -1, "children");
+    lua_remove(L, -2);
+    if (lua_type(L, -1) == LUA_TTABLE) return;
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+}
+
+// asyncio._label(fut, label [, children]) -> fut: says what a plain future
+// stands for ("lock", "queue get", "read"), for timelines and call graphs,
+// and optionally which futures it waits for (an array or a set, kept by
+// reference: gather's children, a TaskGroup's live task set). A label alone
+// is stored as the UV_EXTRA value itself, so labelling allocates nothing.
+static int l_label(lua_State* L) {
+  Future* f = check_future(L, 1);
+  if (f->is_task) luaL_argerror(L, 1, "a plain Future expected, got a Task (tasks have names)");
+  luaL_checktype(L, 2, LUA_TSTRING);
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  if (lua_isnil(L, 3) && lua_getiuservalue(L, 1, UV_EXTRA) == LUA_TNIL) {
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, 1, UV_EXTRA);
+  } else {
+    push_extra(L, 1);
+    lua_pushvalue(L, 2);
+    lua_setfield(L, -2, "label");
+    if (!lua_isnil(L, 3)) {
+      lua_pushvalue(L, 3);
+      lua_setfield(L, -2, "children");
+    }
+  }
+  lua_settop(L, 1);
+  return 1;
 }
 
 // ---------------------------------------------------------------- unretrieved exceptions
@@ -147,9 +204,9 @@ static void log_unretrieved(lua_State* L, int idx, Future* f) {
   lua_pop(L, 1);
   std::string tb = format_traceback(L, -1, frames);
   lua_pop(L, 1);
-  std::fprintf(stderr, "%s exception was never retrieved\nfuture: %s\n%s\n",
-               f->is_task ? "Task" : "Future", what.c_str(), tb.c_str());
-  std::fflush(stderr);
+  report(L, "unretrieved",
+         std::string(f->is_task ? "Task" : "Future") + " exception was never retrieved\nfuture: " + what + "\n" + tb,
+         idx);
 }
 
 void report_unretrieved(lua_State* L, uint64_t loop_id) {
@@ -579,6 +636,8 @@ void open_future(lua_State* L) {
   lua_setfield(L, -2, "isfuture");
   lua_pushcfunction(L, l_set_cancel_handler);
   lua_setfield(L, -2, "_set_cancel_handler");
+  lua_pushcfunction(L, l_label);
+  lua_setfield(L, -2, "_label");
   lua_pushcfunction(L, l_cancel_default);
   lua_setfield(L, -2, "_cancel_default");
 }

@@ -106,4 +106,11 @@ int future_method_index(lua_State* L);
 void future_schedule_callbacks(lua_State* L, int idx, Future* f);
 void push_extra(lua_State* L, int idx);  // pushes the UV_EXTRA table, creating it
 
+// What a plain future stands for (asyncio._label): pushes its label ("lock",
+// "read", ...) or nil, and the table of futures it waits for (gather's
+// children) or nil. The label lives in UV_EXTRA: a bare string when nothing
+// else is there, else the table's field `label`.
+void push_future_label(lua_State* L, int idx);
+void push_future_children(lua_State* L, int idx);
+
 }  // namespace luasync

@@ -78,6 +78,8 @@ Loop::Loop(lua_State* L, const Options& opts) : L_(L), rt_(runtime(L)), opts_(op
   uv_loop_init(&uv_);
   uv_timer_init(&uv_, &wake_);
   values_.init(L);
+  lua_Debug ar;
+  while (lua_getstack(L, base_depth_, &ar)) base_depth_++;
 }
 
 Loop::~Loop() {
@@ -90,7 +92,19 @@ Loop::~Loop() {
   }
 }
 
+bool Loop::set_clock_virtual(bool virtual_clock) {
+  if (clock_->is_virtual() == virtual_clock) return false;
+  double now = clock_->now();
+  if (virtual_clock)
+    clock_ = std::make_unique<VirtualClock>(now);
+  else
+    clock_ = std::make_unique<RealClock>(now);
+  opts_.virtual_clock = virtual_clock;
+  return true;
+}
+
 void Loop::schedule_call(lua_State* L, int nargs) {
+  luaL_checkstack(L, 2, "too many arguments for a callback");
   // Values are pushed fn, a1..an: move them into the ring in that order.
   int base = lua_gettop(L) - nargs;
   for (int i = base; i <= base + nargs; i++) {
@@ -133,12 +147,17 @@ void Loop::add_task_timer(Task* t, double when) {
 }
 
 void Loop::add_handle_timer(lua_State* L, Handle* h) {
+  if (std::isinf(h->when)) {  // never due: not a timer that can wake anything
+    lua_pop(L, 1);
+    return;
+  }
   int ref = luaL_ref(L, LUA_REGISTRYINDEX);
   push_timer({h->when, timer_seq_++, Timer::HandleFire, 0, h, ref, 0});
 }
 
 uint64_t Loop::add_native_timer(double when, NativeFn fn, void* data) {
   uint64_t id = next_native_id_++;
+  if (std::isinf(when)) return id;  // never due
   native_timers_[id] = {fn, data};
   push_timer({when, timer_seq_++, Timer::NativeFire, 0, nullptr, LUA_NOREF, id});
   return id;
@@ -216,8 +235,10 @@ void Loop::poll_io(double timeout) {
   } else if (timeout < 0) {
     uv_run(&uv_, UV_RUN_ONCE);
   } else {
-    // Round up so the loop never wakes before the timer is due.
-    auto ms = static_cast<uint64_t>(std::ceil(timeout * 1000.0));
+    // Round up so the loop never wakes before the timer is due (and stay
+    // within what libuv's millisecond timer can hold).
+    double capped = std::min(timeout * 1000.0, 1e12);
+    auto ms = static_cast<uint64_t>(std::ceil(capped));
     uv_timer_start(&wake_, noop_timer_cb, ms, 0);
     uv_run(&uv_, UV_RUN_ONCE);
     uv_timer_stop(&wake_);
@@ -226,7 +247,7 @@ void Loop::poll_io(double timeout) {
 
 bool Loop::io_alive() { return uv_loop_alive(&uv_) != 0 || clock_holds_ > 0; }
 
-bool Loop::io_busy() const { return uv_.active_reqs.count > 0 || clock_holds_ > 0; }
+bool Loop::io_busy() const { return uv_.active_reqs.count > parked_reqs_ || clock_holds_ > 0; }
 
 // I/O is polled at least this often while callbacks keep the ready queue
 // busy; polling at every iteration would cost a system call per task switch.
@@ -296,6 +317,7 @@ void Loop::run_entry(const Entry& e) {
           return;
         }
         nargs = h->nargs;
+        luaL_checkstack(L, nargs + 8, "too many arguments for a callback");
         for (int i = 1; i <= nargs + 1; i++) lua_getiuservalue(L, base + 1, i);
         lua_remove(L, base + 1);
       } else {
@@ -310,9 +332,7 @@ void Loop::run_entry(const Entry& e) {
       if (lua_pcall(L, nargs, 0, fn_idx) != LUA_OK) {
         // Python logs "Exception in callback ..." and goes on.
         std::string tb = traceback_of_last_error(L, -1);
-        std::fprintf(stderr, "Exception in callback %s\n%s\n", describe_value(L, base + 1).c_str(),
-                     tb.c_str());
-        std::fflush(stderr);
+        report(L, "callback_error", "Exception in callback " + describe_value(L, base + 1) + "\n" + tb, base + 1);
       }
       if (opts_.debug) check_slow(real0, loop0, L, base + 1);
       lua_settop(L, base);
@@ -325,8 +345,9 @@ void Loop::check_slow(double real_start, double loop_start, lua_State* L, int wh
   double took = monotonic_seconds() - real_start;
   if (clock_->is_virtual()) took += time() - loop_start;  // time.sleep under the virtual clock
   if (took < opts_.slow_callback_duration) return;
-  std::fprintf(stderr, "Executing %s took %.3f seconds\n", describe_value(L, what_idx).c_str(), took);
-  std::fflush(stderr);
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.3f", took);
+  report(L, "slow_callback", "Executing " + describe_value(L, what_idx) + " took " + secs + " seconds", what_idx);
 }
 
 // ---------------------------------------------------------------- tasks
@@ -356,9 +377,22 @@ static void walk_close(uv_handle_t* h, void*) {
   if (!uv_is_closing(h)) uv_close(h, nullptr);
 }
 
+uint64_t Loop::add_close_hook(NativeFn fn, void* data) {
+  uint64_t id = next_hook_id_++;
+  close_hooks_[id] = {fn, data};
+  return id;
+}
+
 void Loop::close(lua_State* L) {
   if (closed_) return;
   closed_ = true;
+  // I/O layers close their handles first (a hook may remove other hooks).
+  while (!close_hooks_.empty()) {
+    auto it = close_hooks_.begin();
+    NativeTimer hook = it->second;
+    close_hooks_.erase(it);
+    hook.fn(L, hook.data);
+  }
   // Drop what the ready queue and the timers still hold.
   while (!ready_.empty()) {
     Entry e = ready_.pop();

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -31,6 +32,7 @@ namespace luasync {
 
 struct Future;
 struct Task;
+class Recorder;
 
 // A native callback scheduled by C++ code (I/O layers). `L` is the loop's
 // thread; if the entry carried a Lua value, it is on top of L's stack.
@@ -105,11 +107,24 @@ class Loop {
   Loop& operator=(const Loop&) = delete;
 
   uint64_t id() const { return id_; }
+  // Depth of the loop thread's Lua stack when the loop started: tracebacks of
+  // errors in callbacks stop there (the frames below belong to asyncio.run's
+  // caller, not to the callback).
+  int base_depth() const { return base_depth_; }
   lua_State* thread() const { return L_; }
   uv_loop_t* uv() { return &uv_; }
   const Options& options() const { return opts_; }
   double time() const { return clock_->now(); }
   Clock& clock() { return *clock_; }
+  // Switches between the real and the virtual clock (the REPL's :clock).
+  // Loop time stays continuous: the new clock starts from the old one's
+  // reading at the switch (time() right after equals time() right before)
+  // and then moves by its own rules. Every deadline the loop holds (timer
+  // entries, TimerHandle:when()) is a loop time, so each pending timer keeps
+  // exactly the delay it had left and fires in the same order; none is
+  // re-based. Returns false (and changes nothing) if the clock already is of
+  // that kind. Call it between callbacks, not from inside run_once's poll.
+  bool set_clock_virtual(bool virtual_clock);
   bool closed() const { return closed_; }
 
   // --- scheduling (never runs anything immediately) ---
@@ -135,6 +150,20 @@ class Loop {
   // (subprocesses, transfers in flight). Balanced calls only.
   void hold_clock() { clock_holds_++; }
   void release_clock() { clock_holds_--; }
+  // A libuv request that cannot complete until some task acts (a write
+  // blocked by a peer that does not read) must not keep the virtual clock
+  // waiting, or a peer sleeping on a timer would never wake: I/O layers park
+  // such requests while they are blocked. Balanced calls only.
+  void park_request() { parked_reqs_++; }
+  void unpark_request() { parked_reqs_--; }
+
+  // --- I/O layers ---
+  // fn(L, data) runs at the start of close(), while Lua may still be called,
+  // so that an I/O layer closes its open handles with its own close callbacks
+  // (which close() then runs) and drops its Lua anchors. Returns an id for
+  // remove_close_hook. Hooks run in the order they were added.
+  uint64_t add_close_hook(NativeFn fn, void* data);
+  void remove_close_hook(uint64_t id) { close_hooks_.erase(id); }
 
   // --- running ---
   // One iteration. Returns false when nothing can ever happen again: no
@@ -161,6 +190,9 @@ class Loop {
   void unlink_task(Task* t);
   Task* first_task() const { return tasks_; }
   size_t task_count() const { return ntasks_; }
+  // The task recorder (recorder.h) while one is attached: task.cpp reports
+  // each task's creation, steps and suspensions to it.
+  Recorder* recorder = nullptr;
 
   // Debug mode: report a callback or step that held the loop too long.
   void check_slow(double real_start, double loop_start, lua_State* L, int what_idx);
@@ -206,6 +238,7 @@ class Loop {
   Timer pop_timer();
 
   lua_State* L_;
+  int base_depth_ = 0;
   Runtime* rt_;
   uint64_t id_;
   Options opts_;
@@ -219,7 +252,10 @@ class Loop {
   uint64_t timer_seq_ = 0;
   uint64_t next_native_id_ = 1;
   std::unordered_map<uint64_t, NativeTimer> native_timers_;
+  std::map<uint64_t, NativeTimer> close_hooks_;
+  uint64_t next_hook_id_ = 1;
   int clock_holds_ = 0;
+  unsigned parked_reqs_ = 0;
   unsigned iterations_since_poll_ = 0;
   Task* current_ = nullptr;
   Task* tasks_ = nullptr;  // intrusive list of tasks not done

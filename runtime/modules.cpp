@@ -5,13 +5,24 @@
 #include <string>
 
 #include "embedded_lua.h"
+#include "fs.h"
+#include "process.h"
 #include "runtime.h"
+#include "tcp.h"
+
+extern "C" int luaopen_asyncio__http(lua_State* L);
+extern "C" int luaopen_asyncio__json(lua_State* L);
 
 namespace luasync {
 
 // Native parts of submodules: {"asyncio._NAME", luaopen function}. Each I/O
 // layer adds its line here.
 static const luaL_Reg kNativeModules[] = {
+    {"asyncio._stream", luaopen_stream},
+    {"asyncio._process", luaopen_process},
+    {"asyncio._fs", luaopen_fs},
+    {"asyncio._http", luaopen_asyncio__http},
+    {"asyncio._json", luaopen_asyncio__json},
     {nullptr, nullptr},
 };
 

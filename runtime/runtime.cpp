@@ -105,4 +105,14 @@ std::string safe_tostring(lua_State* L, int idx) {
   return out;
 }
 
+void report(lua_State* L, const char* kind, const std::string& text, int idx) {
+  Runtime* rt = runtime(L);
+  if (rt && rt->report_hook) {
+    rt->report_hook(L, kind, text, idx ? lua_absindex(L, idx) : 0);
+    return;
+  }
+  std::fprintf(stderr, "%s\n", text.c_str());
+  std::fflush(stderr);
+}
+
 }  // namespace luasync

@@ -10,6 +10,8 @@
 #include <lua.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 namespace luasync {
@@ -17,6 +19,7 @@ namespace luasync {
 class Loop;
 struct Future;
 struct Task;
+struct RecordSession;
 
 // Markers yielded by the core to the task runner and passed back on resume.
 // They are light userdata: Lua code cannot forge them.
@@ -62,6 +65,11 @@ struct Runtime {
   bool track_origin = true;
   // Futures whose exception nobody retrieved (intrusive list, see future.cpp).
   Future* unretrieved = nullptr;
+  // `luasync --timeline/--trace` (recorder.h): every asyncio.run records.
+  std::shared_ptr<RecordSession> record_session;
+  // Where the runtime's warnings go (see report()); empty: stderr. The
+  // lesson sandbox sets it to capture them.
+  std::function<void(lua_State* L, const char* kind, const std::string& text, int idx)> report_hook;
 };
 
 // The runtime of the state L belongs to (never null after luaopen_asyncio).
@@ -87,6 +95,16 @@ bool is_error(lua_State* L, int idx, ErrorClass cls);
 // luaL_typeerror-style message naming the argument: raises
 // "bad argument #arg to 'fname' (expected expected, got <type>)".
 [[noreturn]] int arg_error(lua_State* L, int arg, const char* expected);
+
+// A warning of the runtime, one of the kinds
+//   "never_awaited"   a coroutine object collected unawaited (idx: the object)
+//   "unretrieved"     a failed future/task nobody asked (idx: the future)
+//   "shutdown_error"  a task that failed while asyncio.run shut down (idx: the task)
+//   "callback_error"  an error in a call_soon/call_later callback (idx: the callback)
+//   "slow_callback"   debug mode: a step or callback held the loop (idx: it)
+// `text` is the whole message without a final newline. Goes to
+// Runtime::report_hook if set, else to stderr. Must not raise.
+void report(lua_State* L, const char* kind, const std::string& text, int idx = 0);
 
 // tostring() of the value at idx, without raising (an error in __tostring
 // gives a placeholder). Leaves the stack unchanged.

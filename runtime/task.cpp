@@ -7,6 +7,7 @@
 
 #include "coro.h"
 #include "loop.h"
+#include "recorder.h"
 #include "traceback.h"
 
 namespace luasync {
@@ -69,6 +70,7 @@ Task* push_new_task(lua_State* L, int coro_idx, int name_idx) {
   lua_setmetatable(L, tidx);
 
   lua_State* co = lua_newthread(L);
+  if (!lua_checkstack(co, c->nargs + 2)) luaL_error(L, "too many arguments for a task");
   lua_pushcfunction(co, task_main);
   int nargs = coro_push_call(L, coro_idx, c);  // body and arguments, on L
   lua_xmove(L, co, nargs + 1);
@@ -88,6 +90,7 @@ Task* push_new_task(lua_State* L, int coro_idx, int name_idx) {
   t->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   loop->link_task(t);
   loop->schedule_step(t);
+  if (Recorder* rec = loop->recorder) rec->task_created(L, tidx, t, coro_idx);
   return t;
 }
 
@@ -128,8 +131,8 @@ static void finish_cancelled(lua_State* L, int tidx, Task* t, int err_idx) {
   lua_pushvalue(L, err_idx);
   lua_setiuservalue(L, tidx, UV_RESULT);
   t->state = Future::Cancelled;
-  task_finished(L, tidx, t);
   future_schedule_callbacks(L, tidx, t);
+  task_finished(L, tidx, t);
 }
 
 // The body ended with an error at err_idx.
@@ -146,8 +149,8 @@ static void finish_failed(lua_State* L, int tidx, Task* t, int err_idx) {
     finish_cancelled(L, tidx, t, err_idx);
     return;
   }
-  task_finished(L, tidx, t);
   future_set_exception(L, tidx, err_idx);
+  task_finished(L, tidx, t);  // after: it releases the anchor of a done task
 }
 
 // The task's coroutine yielded something the protocol does not know: a raw
@@ -173,7 +176,8 @@ static void handle_yield(lua_State* L, int tidx, Task* t, lua_State* co, int nre
   if (nres == 2 && marker == &kYieldSleep) {
     double delay = lua_tonumber(co, -1);
     lua_pop(co, 2);
-    loop->add_task_timer(t, loop->time() + delay);
+    t->wake_at = loop->time() + delay;
+    loop->add_task_timer(t, t->wake_at);
     t->waiting = Task::Wait::Timer;
     if (t->must_cancel) {  // cancelled itself during this step
       t->timer_gen++;
@@ -249,6 +253,7 @@ void task_step(lua_State* L, Task* t) {
       // Python throws into the unstarted coroutine, which raises at once: the
       // body never runs.
       finish_cancelled(L, tidx, t, -1);
+      if (Recorder* rec = loop->recorder) rec->step_end(L, tidx, t);
       lua_settop(L, top);
       return;
     }
@@ -265,6 +270,7 @@ void task_step(lua_State* L, Task* t) {
     real0 = monotonic_seconds();
     loop0 = loop->time();
   }
+  if (Recorder* rec = loop->recorder) rec->step_begin(t);
   loop->set_current_task(t);
   int nres = 0;
   int status = lua_resume(co, L, nargs, &nres);
@@ -279,7 +285,6 @@ void task_step(lua_State* L, Task* t) {
     luaL_checkstack(L, n + 2, "too many results");
     lua_xmove(co, L, n);
     int first = lua_gettop(L) - n + 1;
-    task_finished(L, tidx, t);
     if (t->must_cancel) {  // cancelled right before the body returned
       t->must_cancel = false;
       push_cancel_msg(L, tidx);
@@ -287,12 +292,14 @@ void task_step(lua_State* L, Task* t) {
       finish_cancelled(L, tidx, t, -1);
     } else {
       future_set_result(L, tidx, first, n);
+      task_finished(L, tidx, t);
     }
   } else {
     // (false, err) from task_main, or an error that escaped it.
     lua_xmove(co, L, 1);
     finish_failed(L, tidx, t, -1);
   }
+  if (Recorder* rec = loop->recorder) rec->step_end(L, tidx, t);
   lua_settop(L, top);
 }
 

@@ -53,6 +53,8 @@ struct Task : Future {
   uint32_t timer_gen = 0;      // generation of the live timer entry
   uint32_t timer_entries = 0;  // heap entries (live or stale) pointing here
   int nargs = 0;               // arguments of the body for the first resume
+  double wake_at = 0;          // Wait::Timer: when the sleep ends (loop clock)
+  uint32_t rec_id = 0;         // 1 + index in the loop's Recorder, 0: not recorded
 };
 
 Task* to_task(lua_State* L, int idx);  // nullptr if not a Task

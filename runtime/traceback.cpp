@@ -70,14 +70,20 @@ std::string stack_frames(lua_State* L, int level, Task* owner) {
   std::string out;
   lua_Debug ar;
   int shown = 0;
-  for (; lua_getstack(L, level, &ar); level++) {
+  // On the loop's own thread (a callback), stop where the loop started.
+  int end = 1 << 30;
+  if (Loop* loop = runtime(L)->loop; loop && loop->thread() == L) {
+    int depth = 0;
+    while (lua_getstack(L, depth, &ar)) depth++;
+    end = depth - loop->base_depth();
+  }
+  for (; level < end && lua_getstack(L, level, &ar); level++) {
     if (!lua_getinfo(L, "Slnt", &ar)) continue;
     if (std::strcmp(ar.what, "C") == 0) continue;  // await, pcall, task_main...
     if (shown++ == 40) {
       out += "\t...\n";
-      continue;
+      break;  // lua_getstack is O(level): walking a deep stack whole is quadratic
     }
-    if (shown > 40) continue;
     char line[600];
     std::string name;
     if (coroutine_name(L, level, owner, &name)) {

@@ -148,7 +148,7 @@ function asyncio.gather(...)
     children[i] = fut
   end
 
-  outer = asyncio.Future()
+  outer = asyncio._label(asyncio.Future(), "gather", children)
   -- Port of `_GatheringFuture.cancel`.
   asyncio._set_cancel_handler(outer, function(_, msg)
     if outer:done() then return false end
@@ -174,7 +174,7 @@ cancelling the task that awaits the shield raises CancelledError there while
 function asyncio.shield(aw)
   local inner = ensure_future(aw, "shield", 1, 2)
   if inner:done() then return inner end
-  local outer = asyncio.Future()
+  local outer = asyncio._label(asyncio.Future(), "shield", {inner})
 
   local function inner_done_callback(inner_)
     if outer:cancelled() then

@@ -29,8 +29,9 @@ end
 
 -- Adds a future to `waiters`, waits for it, and takes it out again whatever
 -- happens. Returns pcall-style `ok, err` (err: usually a CancelledError).
-local function wait_on_new_future(waiters)
-  local fut = asyncio.Future()
+-- `label` names the wait in timelines and call graphs ("lock", "event"...).
+local function wait_on_new_future(waiters, label)
+  local fut = asyncio._label(asyncio.Future(), label)
   waiters[#waiters + 1] = fut
   local ok, err = pcall(await, fut)
   remove_value(waiters, fut)
@@ -99,7 +100,7 @@ Lock.acquire = async(function(self)
     self._locked = true
     return true
   end
-  local ok, err = wait_on_new_future(self._waiters)
+  local ok, err = wait_on_new_future(self._waiters, "lock")
   if not ok then
     if CancelledError:is(err) and not self._locked then wake_up_first(self) end
     error(err, 0)
@@ -144,7 +145,7 @@ function Event:clear() self._value = false end
 -- await(ev:wait()) -> true once the flag is set (at once if it is set).
 Event.wait = async(function(self)
   if self._value then return true end
-  local ok, err = wait_on_new_future(self._waiters)
+  local ok, err = wait_on_new_future(self._waiters, "event")
   if not ok then error(err, 0) end
   return true
 end)
@@ -194,7 +195,7 @@ error after a notify reached it, the notify is passed on to another waiter.
 Condition.wait = async(function(self)
   if not self:locked() then error("cannot wait on un-acquired lock", 2) end
   self:release()
-  local ok, err = wait_on_new_future(self._waiters)
+  local ok, err = wait_on_new_future(self._waiters, "condition")
   -- Must re-acquire the lock even if the wait was cancelled; a cancellation
   -- during the re-acquisition is remembered and the acquisition retried.
   while true do
@@ -302,7 +303,7 @@ Semaphore.acquire = async(function(self)
     self._value = self._value - 1
     return true
   end
-  local ok, err, fut = wait_on_new_future(self._waiters)
+  local ok, err, fut = wait_on_new_future(self._waiters, "semaphore")
   if not ok and CancelledError:is(err) and fut:done() and not fut:cancelled() then
     self._value = self._value + 1 -- woken, but we will not take the unit
   end

@@ -18,6 +18,7 @@ local asyncio = ...
 local async, await = asyncio.async, asyncio.await
 local QueueEmpty, QueueFull = asyncio.QueueEmpty, asyncio.QueueFull
 local Future = asyncio.Future
+local label_future = asyncio._label
 
 ---------------------------------------------------------------- waiter FIFO
 -- Waiting futures in arrival order: slots first..last; a slot is `false`
@@ -175,10 +176,11 @@ Waiting.__close = function(g, err)
 end
 
 -- Waits on a new future queued in `waiters` until `blocked(self)` is false;
--- port of the wait loop shared by `Queue.put` and `Queue.get`.
-local function wait_until(self, waiters, blocked)
+-- port of the wait loop shared by `Queue.put` and `Queue.get`. `label`
+-- names the wait in timelines and call graphs.
+local function wait_until(self, waiters, blocked, label)
   while blocked(self) do
-    local w = Future()
+    local w = label_future(Future(), label)
     fifo_push(waiters, w)
     local _ <close> = setmetatable({q = self, w = w, waiters = waiters, blocked = blocked}, Waiting)
     await(w)
@@ -188,7 +190,7 @@ end
 -- await(q:put(item)): waits while the queue is full, then adds `item`.
 Queue.put = async(function(self, item)
   if self.maxsize > 0 and self._n >= self.maxsize then
-    wait_until(self, self._putters, Queue.full)
+    wait_until(self, self._putters, Queue.full, "queue put")
   end
   return self:put_nowait(item)
 end)
@@ -196,7 +198,7 @@ end)
 -- await(q:get()) -> item: waits while the queue is empty, then removes and
 -- returns the next item.
 Queue.get = async(function(self)
-  if self._n == 0 then wait_until(self, self._getters, Queue.empty) end
+  if self._n == 0 then wait_until(self, self._getters, Queue.empty, "queue get") end
   return self:get_nowait()
 end)
 
@@ -217,7 +219,7 @@ end
 -- await(q:join()): waits until every item put has been marked task_done().
 Queue.join = async(function(self)
   if self._unfinished > 0 then
-    local fut = Future()
+    local fut = label_future(Future(), "queue join")
     local joiners = self._joiners
     joiners[#joiners + 1] = fut
     local ok, err = pcall(await, fut)

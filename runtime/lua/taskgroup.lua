@@ -137,7 +137,7 @@ function TaskGroup:__close(err)
   -- parent task is cancelled, also while our own cancellation is under way.
   while self._ntasks > 0 do
     if self._on_completed_fut == nil then
-      self._on_completed_fut = asyncio.Future()
+      self._on_completed_fut = asyncio._label(asyncio.Future(), "TaskGroup", self._tasks)
     end
     local ok, e = pcall(await, self._on_completed_fut)
     if not ok then

@@ -165,7 +165,7 @@ end
 -- itself (it waits on a private future, not on `fut`). Port of
 -- `tasks._cancel_and_wait`.
 local function cancel_and_wait(fut)
-  local waiter = asyncio.Future()
+  local waiter = asyncio._label(asyncio.Future(), "cancel and wait", {fut})
   local function release(_)
     if not waiter:done() then waiter:set_result() end
   end

@@ -96,7 +96,7 @@ asyncio.wait = async(function(aws, opts)
   local futs = to_futures(aws)
 
   local loop = asyncio.get_running_loop()
-  local waiter = loop:create_future()
+  local waiter = asyncio._label(loop:create_future(), "wait", futs)
   local timeout_handle = nil
   if timeout ~= nil then
     timeout_handle = loop:call_later(timeout, function()

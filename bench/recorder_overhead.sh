@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# recorder_overhead.sh - what task recording (runtime/recorder.h) costs: the
+# W1 (spawn), W2 (pingpong) and W3 (timers) workloads run plain, with
+# `--timeline` (recording plus the chart, printed to /dev/null) and with
+# `--trace` (recording plus the Chrome trace written to a file), and the
+# ratio of each to the plain run, wall time and peak RSS.
+#
+# usage:  bench/recorder_overhead.sh
+#         RUNS=10 W1_N=20000 bench/recorder_overhead.sh
+# env:    LUASYNC=<repo>/build/luasync  RUNS=5 WARMUP=1
+#         W1_N=100000 W2_M=200000 W3_N=100000  WORKLOADS="w1 w2 w3"
+#
+# Each workload's events: W1 five per task (created, started, suspended,
+# resumed, finished), W3 the same, W2 two per message on each side. The
+# chart itself shows 60 rows whatever the task count, so --timeline measures
+# the recording; --trace also measures writing every event as JSON.
+set -euo pipefail
+
+BENCH=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$BENCH")
+LUASYNC=${LUASYNC:-$ROOT/build/luasync}
+RUNS=${RUNS:-5}
+WARMUP=${WARMUP:-1}
+W1_N=${W1_N:-100000}
+W2_M=${W2_M:-200000}
+W3_N=${W3_N:-100000}
+WORKLOADS=${WORKLOADS:-"w1 w2 w3"}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+[ -x "$LUASYNC" ] || { echo "recorder_overhead.sh: $LUASYNC is not built (set LUASYNC)" >&2; exit 2; }
+command -v hyperfine >/dev/null || { echo "recorder_overhead.sh: needs hyperfine" >&2; exit 2; }
+
+args_for() {
+  case $1 in
+    w1) echo "w1_spawn.lua $W1_N" ;;
+    w2) echo "w2_pingpong.lua $W2_M" ;;
+    w3) echo "w3_timers.lua $W3_N" ;;
+  esac
+}
+
+# median wall seconds of a shell command line
+wall() {
+  hyperfine -N --runs "$RUNS" --warmup "$WARMUP" --style none --export-json "$TMP/hf.json" -- "$1" \
+    >/dev/null 2>&1
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$TMP/hf.json"
+}
+
+# peak RSS in MiB of a command line (one run)
+rss() {
+  # shellcheck disable=SC2086
+  /usr/bin/time -f '%M' -o "$TMP/rss" $1 >/dev/null 2>&1 || true
+  awk '{printf "%.1f", $1 / 1024}' "$TMP/rss"
+}
+
+echo "# task recording overhead ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, runs=$RUNS, $LUASYNC)"
+echo
+echo "| workload | mode | wall s (median) | ÷ plain | peak RSS MiB | ÷ plain |"
+echo "|---|---|---:|---:|---:|---:|"
+for w in $WORKLOADS; do
+  read -r file n <<<"$(args_for "$w")"
+  script="$BENCH/workloads/$file"
+  plain_cmd="$LUASYNC $script $n"
+  tl_cmd="$LUASYNC --timeline --width 100 $script $n"
+  tr_cmd="$LUASYNC --trace $TMP/trace.json $script $n"
+  plain=$(wall "$plain_cmd"); plain_rss=$(rss "$plain_cmd")
+  tl=$(wall "$tl_cmd"); tl_rss=$(rss "$tl_cmd")
+  tr=$(wall "$tr_cmd"); tr_rss=$(rss "$tr_cmd")
+  for row in "plain $plain $plain_rss" "--timeline $tl $tl_rss" "--trace $tr $tr_rss"; do
+    read -r mode t m <<<"$row"
+    printf '| %s %s | %s | %.4f | %.2f | %s | %.2f |\n' "$w" "$n" "$mode" "$t" \
+      "$(python3 -c "print($t / $plain)")" "$m" "$(python3 -c "print($m / $plain_rss)")"
+  done
+done
+echo
+echo "÷ plain: the mode's median wall time (peak RSS) over the plain run's. The trace file of"
+echo "the last --trace run was $(du -h "$TMP/trace.json" 2>/dev/null | cut -f1) (written to a temporary directory)."

@@ -1,0 +1,770 @@
+-- checker.lua: the check context `t` and the sandbox learner code runs in
+-- (docs/lesson-format.md). Loaded once into the engine state, which is
+-- trusted; it runs in a sandbox child (learn/sandbox.cpp), which passes the
+-- native functions as `...`.
+--
+-- Learner code only ever sees the sandbox environment made by make_env: copies
+-- of the safe libraries, stubs that explain what is not available, and
+-- print/io.write that write into the run record. Everything this file needs
+-- is captured in locals below, out of the learner's reach.
+local native = ...
+
+local type, pairs, next, select, tostring, tonumber, error, pcall, xpcall =
+  type, pairs, next, select, tostring, tonumber, error, pcall, xpcall
+local setmetatable, getmetatable, rawget, rawset, rawequal, load =
+  setmetatable, getmetatable, rawget, rawset, rawequal, load
+local collectgarbage = collectgarbage
+local s_format, s_rep, s_sub, s_find, s_match, s_gsub, s_byte =
+  string.format, string.rep, string.sub, string.find, string.match, string.gsub, string.byte
+local t_concat, t_unpack, t_sort = table.concat, table.unpack, table.sort
+local m_floor, m_abs, m_type, m_huge = math.floor, math.abs, math.type, math.huge
+local d_getinfo, d_traceback = debug.getinfo, debug.traceback
+local real_asyncio, real_async, real_await = asyncio, async, await
+local iscoroutine, iscoroutinefunction, isfuture =
+  asyncio.iscoroutine, asyncio.iscoroutinefunction, asyncio.isfuture
+local real_time = time
+local real_require = require
+local std = { string = string, table = table, math = math, utf8 = utf8, coroutine = coroutine }
+
+local function pack(...) return { n = select("#", ...), ... } end
+
+-- The string metatable is shared by everything in the state: learner code
+-- gets a read-only view of it (getmetatable("") returns the view).
+do
+  local function refuse() error("the string metatable cannot be changed in exercises", 2) end
+  local lib = setmetatable({}, { __index = string, __newindex = refuse, __metatable = false })
+  local view = setmetatable({}, {
+    __index = function(_, k) if k == "__index" then return lib end end,
+    __newindex = refuse,
+    __metatable = false,
+  })
+  rawset(getmetatable(""), "__metatable", view)
+end
+
+-- ---------------------------------------------------------------- formatting
+
+-- tostring that never raises (error objects whose __tostring fails).
+local function safe_str(v)
+  local tv = type(v)
+  if tv == "string" then return v end
+  if tv ~= "table" and tv ~= "userdata" then return tostring(v) end
+  local ok, s = pcall(tostring, v)
+  if ok and type(s) == "string" then return s end
+  return "<a " .. tv .. " whose __tostring fails>"
+end
+
+local function fmt_number(v)
+  if m_type(v) == "float" and v == m_floor(v) and m_abs(v) < 1e15 then return s_format("%.1f", v) end
+  return tostring(v)
+end
+
+-- A short, readable form of a value for messages ("water", 3.0, {1, 2}).
+local function show(v, depth)
+  depth = depth or 0
+  local tv = type(v)
+  if tv == "string" then
+    if #v > 120 then v = s_sub(v, 1, 120) .. "..." end
+    return (s_gsub(s_format("%q", v), "\\\n", "\\n"))
+  elseif tv == "number" then
+    return fmt_number(v)
+  elseif tv == "table" then
+    local mt = getmetatable(v)
+    if type(mt) == "table" and rawget(mt, "__tostring") then return safe_str(v) end
+    if depth >= 2 then return "{...}" end
+    local parts, n, count = {}, 0, 0
+    for i = 1, 20 do
+      local x = rawget(v, i)
+      if x == nil then break end
+      n = i
+      parts[#parts + 1] = show(x, depth + 1)
+    end
+    local keys = {}
+    for k in next, v do
+      if not (m_type(k) == "integer" and k >= 1 and k <= n) and k ~= "n" then keys[#keys + 1] = k end
+    end
+    t_sort(keys, function(a, b) return safe_str(a) < safe_str(b) end)
+    for _, k in pairs(keys) do
+      count = count + 1
+      if count > 10 then
+        parts[#parts + 1] = "..."
+        break
+      end
+      local ks = type(k) == "string" and s_match(k, "^[%a_][%w_]*$") and k or "[" .. show(k, 2) .. "]"
+      parts[#parts + 1] = ks .. " = " .. show(rawget(v, k), depth + 1)
+    end
+    return "{" .. t_concat(parts, ", ") .. "}"
+  end
+  return safe_str(v)
+end
+
+local function fmt_secs(s)
+  if type(s) ~= "number" then return tostring(s) end
+  local r = s_format("%.3f", s)
+  r = s_gsub(r, "0+$", "")
+  if s_sub(r, -1) == "." then r = r .. "0" end
+  return r
+end
+
+-- Equality without the learner's metamethods: tables compare by contents.
+local function same(a, b, depth)
+  if rawequal(a, b) then return true end
+  local ta, tb = type(a), type(b)
+  if ta == "number" and tb == "number" then return a == b end
+  if ta ~= "table" or tb ~= "table" or depth > 20 then return false end
+  for k, v in next, a do
+    if not same(v, rawget(b, k), depth + 1) then return false end
+  end
+  for k in next, b do
+    if rawget(a, k) == nil then return false end
+  end
+  return true
+end
+
+-- ---------------------------------------------------------------- failures
+
+-- A failed check is an error whose value has this (private) metatable.
+local Failure = {}
+local function fail(msg, line)
+  error(setmetatable({ msg = msg, line = line }, Failure), 0)
+end
+local function is_failure(e) return type(e) == "table" and rawequal(getmetatable(e), Failure) end
+
+-- ---------------------------------------------------------------- the job
+
+-- Set by setup() for the exercise being checked.
+local job = {
+  source = "", chunkname = "=?", short_src = "?", pattern = "?", grants = {},
+  max_output = 256 * 1024, max_time = 86400, workdir = nil,
+}
+local out_bytes = 0   -- printed during the current check
+local spawned = 0     -- subprocesses started during the current check
+local kMaxSpawn = 32
+local current = nil   -- the run record print and time.sleep write into
+
+local function escape_pattern(s) return (s_gsub(s, "[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0")) end
+
+local function setup(ctx)
+  job.source = ctx.source
+  if s_sub(job.source, 1, 1) == "#" then job.source = "--" .. job.source end  -- a #! line
+  job.chunkname = ctx.chunkname
+  job.grants = ctx.grants or {}
+  job.max_output = ctx.max_output or job.max_output
+  job.max_time = ctx.max_time or job.max_time
+  job.workdir = ctx.workdir
+  job.exercise = ctx.exercise
+  job.exe = ctx.exe or "luasync"
+  job.direct = ctx.direct
+  job.short_src = d_getinfo(load("return", ctx.chunkname), "S").short_src
+  job.pattern = escape_pattern(job.short_src) .. ":(%d+):"
+  job.file = s_sub(ctx.chunkname, 1, 1) == "@" and s_sub(ctx.chunkname, 2) or job.short_src
+  native.set_learner(job.short_src)
+end
+
+-- The learner's line in a message or traceback (the first, innermost, one).
+local function line_in(text)
+  if type(text) ~= "string" then return nil end
+  local l = s_match(text, job.pattern)
+  return l and tonumber(l)
+end
+
+-- ---------------------------------------------------------------- records
+
+local function new_record()
+  return {
+    values = { n = 0 }, error = nil, traceback = nil, time = 0, output = "", tasks = 0,
+    blocking = {}, never_awaited = {}, unretrieved = {}, warnings = {}, _out = {},
+  }
+end
+
+local function write_out(s)
+  out_bytes = out_bytes + #s
+  if out_bytes > job.max_output then native.limit("output") end
+  if job.direct then
+    native.write(s)
+  elseif current then
+    local o = current._out
+    o[#o + 1] = s
+  end
+end
+
+local function begin_record(r)
+  current = r
+  native.set_sink(r)
+end
+
+local function end_record(r)
+  current = nil
+  native.set_sink(nil)
+  r.output = t_concat(r._out)
+  r._out = nil
+  r.ok = r.error == nil and r.finished ~= false
+end
+
+-- ---------------------------------------------------------------- sandbox
+
+local function unavailable(what, why)
+  return function() error(what .. " is not available in exercises" .. (why or ""), 2) end
+end
+
+-- A table whose missing fields raise a clear error instead of being nil.
+local function guarded(name, t, why)
+  return setmetatable(t, {
+    __index = function(_, k)
+      error(s_format("%s.%s is not available in exercises%s", name, safe_str(k), why or ""), 2)
+    end,
+  })
+end
+
+local function copy(t)
+  local c = {}
+  for k, v in next, t do c[k] = v end
+  return c
+end
+
+local function sb_print(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do parts[i] = tostring((select(i, ...))) end
+  write_out(t_concat(parts, "\t") .. "\n")
+end
+
+local function sb_write(...)
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    local tv = type(v)
+    if tv ~= "string" and tv ~= "number" then
+      error(s_format("bad argument #%d to 'write' (string expected, got %s)", i, tv), 2)
+    end
+    write_out(tv == "number" and fmt_number(v) or v)
+  end
+end
+
+local function sb_sleep(s)
+  if type(s) ~= "number" then
+    error("bad argument #1 to 'sleep' (number of seconds expected, got " .. type(s) .. ")", 2)
+  end
+  if s ~= s or s < 0 then error("bad argument #1 to 'sleep' (non-negative number of seconds expected)", 2) end
+  local info = d_getinfo(2, "Sl")
+  local line = info and info.short_src == job.short_src and info.currentline or nil
+  if current then
+    local b = current.blocking
+    b[#b + 1] = { what = "time.sleep", seconds = s, line = line }
+  end
+  native.block(s)
+end
+
+local gc_allowed = { collect = true, count = true, step = true, isrunning = true }
+local function sb_collectgarbage(opt, ...)
+  opt = opt or "collect"
+  if not gc_allowed[opt] then
+    error(s_format("collectgarbage(%s) is not allowed in exercises (only \"collect\", \"count\", \"step\")",
+      show(opt)), 2)
+  end
+  if opt == "collect" or opt == "step" then native.charge(2000000) end
+  return collectgarbage(opt, ...)
+end
+
+local make_env  -- forward
+
+-- asyncio.run in the sandbox: always on a fresh virtual-clock loop, recorded
+-- in the current run.
+local function sb_run(coro, opts)
+  if not iscoroutine(coro) then
+    if type(coro) == "function" then
+      error("bad argument #1 to 'run' (coroutine object expected, got function " ..
+        "(call the async function: asyncio.run(main())))", 2)
+    end
+    error("bad argument #1 to 'run' (coroutine object expected, got " .. type(coro) .. ")", 2)
+  end
+  local debug = type(opts) == "table" and opts.debug == true
+  return native.run(current or new_record(), true, job.max_time, debug, coro)
+end
+
+local function sandbox_fs(env)
+  local ok, real = pcall(real_require, "asyncio.fs")
+  if not ok then error("require(\"asyncio.fs\"): " .. safe_str(real), 3) end
+  local root = job.workdir
+  local wrapped = {}
+  for k, f in next, real do
+    if type(f) == "function" then
+      if k == "symlink" or k == "link" then
+        wrapped[k] = unavailable("fs." .. k, " (links could lead outside WORKDIR)")
+      else
+        wrapped[k] = function(path, ...)
+          if type(path) == "string" then
+            local inside = native.path_inside(path, root)
+            if not inside then
+              error(s_format("fs.%s(%q): exercises may only use files inside WORKDIR (%s)", k, path, root), 2)
+            end
+            path = inside
+          end
+          local second = ...
+          if (k == "rename" or k == "copy" or k == "copyfile") and type(second) == "string" then
+            local inside = native.path_inside(second, root)
+            if not inside then
+              error(s_format("fs.%s(..., %q): exercises may only use files inside WORKDIR", k, second), 2)
+            end
+            return f(path, inside, select(2, ...))
+          end
+          return f(path, ...)
+        end
+      end
+    else
+      wrapped[k] = f
+    end
+  end
+  return wrapped
+end
+
+-- The asyncio functions each grant opens.
+local needs_grant = {
+  open_connection = "http", start_server = "http", open_unix_connection = "http", start_unix_server = "http",
+  create_subprocess_exec = "subprocess", create_subprocess_shell = "subprocess",
+}
+
+local base = {}
+for _, k in pairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select", "tonumber",
+  "tostring", "type", "rawequal", "rawget", "rawset", "rawlen", "setmetatable", "getmetatable", "_VERSION" }) do
+  base[k] = _G[k]
+end
+
+-- Finalizers run with debug hooks off (no instruction limit), and at any
+-- moment: exercises get none.
+local function sb_setmetatable(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("__gc metamethods are not allowed in exercises (a to-be-closed variable's __close is)", 2)
+  end
+  return setmetatable(t, mt)
+end
+
+function make_env()
+  local env = {}
+  for k, v in next, base do env[k] = v end
+  env.setmetatable = sb_setmetatable
+  env._G = env
+  env.print = sb_print
+  env.collectgarbage = sb_collectgarbage
+  env.async, env.await = real_async, real_await
+  env.load = function(chunk, name, mode, e)
+    if type(chunk) == "string" and s_byte(chunk, 1) == 27 then
+      error("load: binary chunks are not allowed in exercises", 2)
+    end
+    if select("#", chunk, name, mode, e) < 4 or e == nil then e = env end
+    return load(chunk, name, "t", e)
+  end
+  env.dofile = unavailable("dofile", " (exercises cannot read files)")
+  env.loadfile = unavailable("loadfile", " (exercises cannot read files)")
+
+  local libs = {}
+  for name, lib in next, std do libs[name] = copy(lib) end
+  libs.string.dump = unavailable("string.dump")
+  for name, lib in next, libs do env[name] = lib end
+
+  env.os = guarded("os", { clock = os.clock, date = os.date, time = os.time, difftime = os.difftime },
+    " (the sandbox runs no programs and touches no files)")
+  local out = { write = function(self, ...) sb_write(...); return self end }
+  env.io = guarded("io", { write = function(...) sb_write(...); return out end, stdout = out, stderr = out },
+    " (exercises cannot open files: print or io.write only)")
+  env.debug = guarded("debug", { traceback = d_traceback })
+  env.package = guarded("package", {}, " (use require)")
+
+  local t = { sleep = sb_sleep, time = real_time.time, monotonic = real_time.monotonic }
+  env.time = t
+
+  local a = copy(real_asyncio)
+  for k, grant in next, needs_grant do
+    if a[k] ~= nil and not job.grants[grant] then
+      a[k] = unavailable("asyncio." .. k, " (this exercise does not grant " .. grant .. ")")
+    end
+  end
+  a.run = sb_run
+  a.time = t
+  if real_asyncio.format_call_graph then  -- prints through the captured output
+    local format = real_asyncio.format_call_graph
+    a.print_call_graph = function(fut, opts)
+      if type(opts) == "table" and opts.file ~= nil then return real_asyncio.print_call_graph(fut, opts) end
+      write_out(format(fut, opts))
+    end
+  end
+  if job.grants.subprocess and real_asyncio.create_subprocess_exec then
+    -- Only luasync itself, which runs the code in this same sandbox
+    -- (`luasync learn exec`): the grant is parallelism, not a way out.
+    local real_exec = real_asyncio.create_subprocess_exec
+    a.create_subprocess_exec = function(program, ...)
+      if program ~= "luasync" and program ~= job.exe then
+        error(s_format("asyncio.create_subprocess_exec(%s): exercises may only start luasync itself " ..
+          "(arg[-1], or \"luasync\")", show(program)), 2)
+      end
+      spawned = spawned + 1
+      if spawned > kMaxSpawn then
+        error(s_format("asyncio.create_subprocess_exec: exercises may start at most %d processes", kMaxSpawn), 2)
+      end
+      local args = pack(...)
+      if args[1] ~= "-e" or type(args[2]) ~= "string" then
+        error("asyncio.create_subprocess_exec: exercises may only run luasync with -e CODE", 2)
+      end
+      return real_exec(job.exe, "learn", "exec", t_unpack(args, 1, args.n))
+    end
+    a.create_subprocess_shell = unavailable("asyncio.create_subprocess_shell",
+      " (use asyncio.create_subprocess_exec(\"luasync\", \"-e\", code))")
+  end
+  env.asyncio = a
+  env.arg = { [0] = job.file }
+  if job.grants.subprocess then env.arg[-1] = job.exe end
+
+  local modules = {
+    asyncio = a, time = t, string = libs.string, table = libs.table, math = libs.math, utf8 = libs.utf8,
+    coroutine = libs.coroutine,
+  }
+  env.require = function(name)
+    if type(name) ~= "string" then
+      error("bad argument #1 to 'require' (string expected, got " .. type(name) .. ")", 2)
+    end
+    local m = modules[name]
+    if m ~= nil then return m end
+    if name == "asyncio.json" then
+      m = real_require(name)
+    elseif (name == "asyncio.http" or name == "asyncio.httpbin") and job.grants.http then
+      m = real_require(name)
+    elseif name == "asyncio.fs" and job.grants.fs then
+      m = sandbox_fs(env)
+    else
+      local allowed = "asyncio, time, string, table, math, utf8, coroutine"
+      if job.grants.http then allowed = allowed .. ", asyncio.http, asyncio.httpbin" end
+      if job.grants.fs then allowed = allowed .. ", asyncio.fs" end
+      error(s_format("require(%q) is not allowed in exercises (available: %s)", name, allowed), 2)
+    end
+    modules[name] = m
+    return m
+  end
+  if job.grants.fs then env.WORKDIR = job.workdir end
+  return env
+end
+
+-- ---------------------------------------------------------------- the context
+
+-- The learner's file as a function (a syntax error fails the check).
+local function compile(env)
+  local fn, err = load(job.source, job.chunkname, "t", env)
+  if not fn then
+    local msg = safe_str(err)
+    if s_byte(job.source, 1) == 27 then
+      fail(job.file .. " is a compiled (binary) chunk: exercises must be Lua source text")
+    end
+    fail("your file does not compile: " .. msg, line_in(msg))
+  end
+  return fn
+end
+
+-- A message handler that keeps the traceback next to the error.
+local function handler(e)
+  if is_failure(e) then return e end
+  local ok, tb = pcall(d_traceback, "", 2)
+  return { raw = e, msg = safe_str(e), tb = ok and tb or "" }
+end
+
+local function hint_for(msg)
+  if s_find(msg, "stack overflow", 1, true) then
+    return msg .. " (a function that calls itself without end?)"
+  end
+  return msg
+end
+
+local function module_proxy()
+  return setmetatable({}, {
+    __index = function(_, k)
+      fail(s_format("%s returns nothing, so there is no `%s` to check: it should end with " ..
+        "`return { %s = %s }` (as the starter file does)", job.file, safe_str(k), safe_str(k), safe_str(k)))
+    end,
+  })
+end
+
+-- Calls fn(...) from a local variable called `name`, so that the coroutine
+-- object it makes is named after the learner's function ("cook()").
+local callers = {}
+local function call_as(name, fn, ...)
+  local c = callers[name]
+  if not c then
+    c = load("return function(f, ...) local " .. name .. " = f; return " .. name .. "(...) end", "=checker")()
+    callers[name] = c
+  end
+  return c(fn, ...)
+end
+
+-- Makes the coroutine object t.call runs.
+local function make_coro(name, fn, ...)
+  if iscoroutine(fn) then return fn end
+  if iscoroutinefunction(fn) then return call_as(name, fn, ...) end
+  local args = pack(...)
+  return real_async(function()
+    local res = pack(fn(t_unpack(args, 1, args.n)))
+    if res.n == 1 and (iscoroutine(res[1]) or isfuture(res[1])) then return real_await(res[1]) end
+    return t_unpack(res, 1, res.n)
+  end)()
+end
+
+local function callable(v)
+  if type(v) == "function" or iscoroutine(v) then return true end
+  local mt = getmetatable(v)
+  return type(mt) == "table" and rawget(mt, "__call") ~= nil
+end
+
+-- Removes the checker's own frames from a traceback shown to the learner.
+local function clean_traceback(tb)
+  if type(tb) ~= "string" then return tb end
+  local lines = {}
+  for line in tb:gmatch("[^\n]+") do
+    if not s_find(line, "[learn]/", 1, true) and not s_find(line, "[C]: in ?", 1, true) then
+      lines[#lines + 1] = line
+    end
+  end
+  return t_concat(lines, "\n")
+end
+
+local keywords = {}
+for w in ("and break do else elseif end false for function goto if in local nil not or repeat return " ..
+  "then true until while"):gmatch("%a+") do keywords[w] = true end
+
+-- The name of fn in the module the check loaded, for messages.
+local function name_in(module, fn)
+  if type(module) == "table" then
+    for k, v in next, module do
+      if rawequal(v, fn) and type(k) == "string" and s_match(k, "^[%a_][%w_]*$") and not keywords[k] then
+        return k
+      end
+    end
+  end
+  return "check"
+end
+
+local function new_t()
+  local t = {}
+  local module  -- what t.load() returned last
+
+  function t.load()
+    local env = make_env()
+    local fn = compile(env)
+    local r = new_record()
+    begin_record(r)
+    local res = pack(xpcall(fn, handler))
+    end_record(r)
+    t.loaded_output = r.output
+    if not res[1] then
+      local e = res[2]
+      if is_failure(e) then error(e, 0) end
+      fail("loading your file raised an error: " .. hint_for(e.msg), line_in(e.msg) or line_in(e.tb))
+    end
+    local m = res[2]
+    if m == nil then return module_proxy() end
+    if type(m) ~= "table" then
+      fail(s_format("%s returns a %s, but the checks expect a table of functions (it should end with " ..
+        "`return { ... }` as the starter file does)", job.file, type(m)))
+    end
+    module = m
+    return m
+  end
+
+  -- t.call_with(opts, fn, ...): t.call with options: debug (asyncio debug
+  -- mode: slow steps are reported in r.warnings), max_time (virtual seconds).
+  function t.call_with(opts, fn, ...)
+    if not callable(fn) then
+      fail(s_format("there is nothing to call here (got %s): does %s still return this function?",
+        type(fn), job.file))
+    end
+    opts = opts or {}
+    local r = new_record()
+    native.reset_tasks()
+    begin_record(r)
+    local ok, err = xpcall(function(...)
+      native.run(r, false, opts.max_time or job.max_time, opts.debug == true, make_coro(name_in(module, fn), fn, ...))
+    end, handler, ...)
+    end_record(r)
+    if not ok then
+      if is_failure(err) then error(err, 0) end
+      r.error = err.raw
+      r.traceback = err.msg .. "\n" .. err.tb
+      r.ok = false
+    end
+    r.traceback = clean_traceback(r.traceback)
+    if r.timed_out then
+      fail(s_format("still running after %s virtual seconds: does it wait for something that never happens, " ..
+        "or loop forever?", fmt_secs(opts.max_time or job.max_time)))
+    end
+    return r
+  end
+
+  function t.call(fn, ...) return t.call_with(nil, fn, ...) end
+
+  function t.run()
+    local env = make_env()
+    local fn = compile(env)
+    local r = new_record()
+    native.reset_tasks()
+    begin_record(r)
+    local res = pack(xpcall(fn, native.msgh))
+    end_record(r)
+    if not res[1] then
+      r.error = res[2]
+      r.traceback = clean_traceback(native.traceback(res[2]))
+      r.ok = false
+      return r
+    end
+    local m = res[2]
+    if m == nil then
+      r.values = pack(t_unpack(res, 2, res.n))
+      r.finished = true
+      r.ok = true
+      return r
+    end
+    if type(m) ~= "table" or rawget(m, "main") == nil then
+      fail(job.file .. " returns a table without `main`, so there is nothing to run")
+    end
+    local r2 = t.call(rawget(m, "main"))
+    r2.output = r.output .. r2.output
+    for _, b in next, r.blocking do r2.blocking[#r2.blocking + 1] = b end
+    return r2
+  end
+
+  function t.eq(actual, expected, msg)
+    if not same(actual, expected, 0) then
+      fail(s_format("expected %s, got %s%s", show(expected), show(actual), msg and (": " .. msg) or ""))
+    end
+  end
+
+  function t.ok(cond, msg, line)
+    if not cond then fail(msg or "a condition of this check is false", line) end
+  end
+
+  function t.near(actual, expected, eps, msg)
+    if type(actual) ~= "number" or m_abs(actual - expected) > eps then
+      fail(s_format("expected %s (give or take %s), got %s%s", show(expected), show(eps), show(actual),
+        msg and (": " .. msg) or ""))
+    end
+  end
+
+  function t.time(r, expected, explanations)
+    local seen = r.time
+    if type(seen) == "number" and m_abs(seen - expected) <= 0.001 + 1e-9 then return end
+    local msg = s_format("expected it to finish at %s virtual seconds, but it finished at %s",
+      fmt_secs(expected), fmt_secs(seen))
+    if type(explanations) == "table" and type(seen) == "number" then
+      for k, text in pairs(explanations) do
+        if type(k) == "number" and m_abs(k - seen) <= 0.001 + 1e-9 then
+          msg = msg .. ". " .. text
+          break
+        end
+      end
+    end
+    fail(msg)
+  end
+
+  function t.output(r, pattern, msg)
+    local out = r.output or ""
+    if s_find(out, pattern) then return end
+    local shown = out == "" and "(nothing)" or out
+    if #shown > 600 then shown = s_sub(shown, 1, 600) .. "\n..." end
+    fail((msg or ("expected the output to match " .. show(pattern))) .. "\nyour code printed:\n" .. shown)
+  end
+
+  function t.no_error(r)
+    if r.ok ~= false and r.error == nil then return end
+    local msg = r.error == nil and "it did not finish" or safe_str(r.error)
+    if type(r.error) == "table" or type(r.error) == "userdata" then
+      local ok = pcall(tostring, r.error)
+      if not ok then msg = "an error object whose __tostring itself fails" end
+    end
+    local line = line_in(msg) or line_in(r.traceback)
+    fail("your code raised an error: " .. hint_for(msg), line)
+  end
+
+  function t.fail(msg, line) fail(msg, line) end
+
+  t.show = show
+  t.workdir = job.workdir
+  return t
+end
+
+-- ---------------------------------------------------------------- entry points
+
+local M = {}
+
+-- Runs checks[first..] against the learner's file, reporting each result.
+function M.run_checks(ctx, checks, first)
+  setup(ctx)
+  for i = first, #checks do
+    local c = checks[i]
+    native.begin_check(i - 1)
+    out_bytes = 0
+    spawned = 0
+    local t = new_t()
+    local ok, e = xpcall(c.run, handler, t)
+    native.set_sink(nil)
+    current = nil
+    native.end_check()
+    if ok then
+      native.emit("R", i - 1, "pass", "", "")
+    elseif is_failure(e) then
+      native.emit("R", i - 1, "fail", e.line or "", safe_str(e.msg))
+    else
+      local line = line_in(e.msg) or line_in(e.tb)
+      local msg
+      if line then
+        msg = "your code raised an error: " .. hint_for(e.msg)
+      else
+        msg = "the check stopped with an error (is something in your file missing or of the wrong kind?): " ..
+          hint_for(e.msg)
+      end
+      native.emit("R", i - 1, "fail", line or "", msg)
+    end
+  end
+end
+
+-- `luasync learn run`: runs the file like t.run and reports what happened.
+function M.run_main(ctx)
+  setup(ctx)
+  native.begin_check(0)
+  local t = new_t()
+  local ok, r = xpcall(t.run, handler)
+  native.set_sink(nil)
+  current = nil
+  native.end_check()
+  if not ok then
+    if is_failure(r) then
+      native.emit("V", "0", "", "", "", safe_str(r.msg), "", r.line or "")
+    else
+      native.emit("V", "0", "", "", "", clean_traceback(r.msg .. "\n" .. r.tb), "", line_in(r.msg) or "")
+    end
+    return
+  end
+  native.emit("O", r.output)
+  local vals = {}
+  for i = 1, r.values.n or 0 do vals[i] = show(r.values[i]) end
+  local err = ""
+  if r.error ~= nil or r.ok == false then
+    err = r.traceback or safe_str(r.error)
+  end
+  native.emit("V", r.finished == false and "0" or "1", fmt_secs(r.time), s_format("%d", r.tasks),
+    t_concat(vals, ", "), err, t_concat(r.warnings, "\n"), line_in(err) or "")
+end
+
+-- `luasync learn exec -e CODE args...`: CODE in the sandbox, printing to
+-- stdout; returns the exit status.
+function M.run_exec(ctx, ...)
+  ctx.direct = true
+  setup(ctx)
+  local env = make_env()
+  env.arg = { [0] = "-e", ... }
+  local fn, err = load(job.source, job.chunkname, "t", env)
+  if not fn then
+    native.write("luasync: " .. safe_str(err) .. "\n", true)
+    return 1
+  end
+  local ok, e = xpcall(fn, native.msgh, ...)
+  if not ok then
+    native.write("luasync: " .. clean_traceback(native.traceback(e)) .. "\n", true)
+    return 1
+  end
+  return 0
+end
+
+return M

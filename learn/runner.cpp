@@ -1,0 +1,431 @@
+// runner.cpp: see runner.h.
+#include "runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace luasync::learn {
+
+bool ExerciseResult::passed() const {
+  if (!problem.empty() || checks.empty()) return false;
+  for (const auto& c : checks)
+    if (c.status != CheckResult::Pass) return false;
+  return true;
+}
+
+double ExerciseResult::earned() const {
+  double p = 0;
+  for (const auto& c : checks)
+    if (c.status == CheckResult::Pass) p += c.points;
+  return p;
+}
+
+double ExerciseResult::max_points() const {
+  double p = 0;
+  for (const auto& c : checks) p += c.points;
+  return p;
+}
+
+size_t ExerciseResult::failed_count() const {
+  size_t n = 0;
+  for (const auto& c : checks)
+    if (c.status != CheckResult::Pass) n++;
+  return n;
+}
+
+int cpu_count() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : static_cast<int>(n);
+}
+
+// ---------------------------------------------------------------- files
+
+static constexpr size_t kMaxFile = 1u << 20;
+
+// Position of the first byte that is not valid UTF-8, or npos.
+static size_t bad_utf8(const std::string& s) {
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len;
+    uint32_t min;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, min = 0x10000;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    uint32_t cp = c & (0x7F >> len);
+    for (size_t k = 1; k < len; k++) {
+      auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
+bool read_learner_file(const std::string& path, const std::string& display, std::string* source,
+                       std::string* problem) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    *problem = display + " does not exist";
+    return false;
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    *problem = display + " is a directory, not a Lua file";
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *problem = "cannot read " + display + ": " + std::strerror(errno);
+    return false;
+  }
+  std::string s;
+  s.resize(kMaxFile + 1);
+  in.read(s.data(), static_cast<std::streamsize>(s.size()));
+  s.resize(static_cast<size_t>(in.gcount()));
+  if (s.size() > kMaxFile) {
+    *problem = display + " is larger than 1 MB: that is not an exercise solution";
+    return false;
+  }
+  if (s.size() >= 4 && s.compare(0, 4, "\x1bLua") == 0) {
+    *problem = display + " is a compiled (binary) Lua chunk: exercises must be Lua source text";
+    return false;
+  }
+  size_t bad = bad_utf8(s);
+  if (bad != std::string::npos) {
+    size_t line = 1 + static_cast<size_t>(std::count(s.begin(), s.begin() + static_cast<long>(bad), '\n'));
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(s[bad]));
+    *problem = display + " is not valid UTF-8 text (byte " + hex + " on line " + std::to_string(line) +
+               "): save it as UTF-8 in your editor";
+    return false;
+  }
+  *source = std::move(s);
+  return true;
+}
+
+std::string limit_message(const std::string& kind, const Limits& limits, int signal) {
+  char buf[512];
+  if (kind == "instructions") {
+    std::snprintf(buf, sizeof buf,
+                  "stopped: your code ran more than %.0f million Lua instructions in this check. "
+                  "Is there a loop that never ends (a `while true` without a break, or tasks that keep "
+                  "making tasks)?",
+                  static_cast<double>(limits.instructions) / 1e6);
+  } else if (kind == "memory") {
+    std::snprintf(buf, sizeof buf,
+                  "stopped: your code used more than %zu MB of memory in this check. Is there a table or "
+                  "string that grows without end?",
+                  limits.memory >> 20);
+  } else if (kind == "output") {
+    std::snprintf(buf, sizeof buf,
+                  "stopped: your code printed more than %zu KB in this check. Is there a print inside a "
+                  "loop that never ends?",
+                  limits.output >> 10);
+  } else if (kind == "time") {
+    std::snprintf(buf, sizeof buf,
+                  "stopped: this check took more than %g s of real time. Is there a loop that never ends, "
+                  "or a wait that never finishes?",
+                  limits.real_seconds);
+  } else {
+    const char* name = signal ? sigabbrev_np(signal) : nullptr;
+    std::snprintf(buf, sizeof buf,
+                  "the sandbox running your code died (%s%s%s). Whatever your code did, luasync should "
+                  "have caught it: please report this",
+                  signal ? "signal SIG" : "no result", name ? name : "", "");
+  }
+  return buf;
+}
+
+// ---------------------------------------------------------------- the pool
+
+namespace {
+
+struct Slot {
+  size_t job = 0;
+  pid_t pid = -1;
+  int fd = -1;
+  std::string buf;
+  int current = -1;  // check being run
+  uint64_t deadline = 0;
+  bool done = false;        // D record
+  bool setup_error = false; // E record
+  std::string limit;        // L record
+  int limit_line = 0;
+  bool killed = false;
+};
+
+struct Pending {
+  size_t job;
+  int first;
+};
+
+uint64_t now_ns() { return uv_hrtime(); }
+
+std::vector<std::string> split_record(const std::string& line) {
+  std::vector<std::string> f;
+  size_t start = 0;
+  for (;;) {
+    size_t tab = line.find('\t', start);
+    f.push_back(decode_field(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start)));
+    if (tab == std::string::npos) break;
+    start = tab + 1;
+  }
+  return f;
+}
+
+}  // namespace
+
+std::vector<ExerciseResult> Runner::run(
+    std::vector<Job>& jobs, const std::function<void(const ExerciseResult&, size_t, size_t)>& progress) {
+  std::vector<ExerciseResult> results(jobs.size());
+  std::vector<std::string> sources(jobs.size());
+  std::vector<std::string> workdirs(jobs.size());
+  std::vector<double> started(jobs.size(), 0);
+  std::vector<int> open_segments(jobs.size(), 0);
+  std::deque<Pending> pending;
+  size_t completed = 0;
+
+  auto finish = [&](size_t j) {
+    ExerciseResult& r = results[j];
+    r.seconds = static_cast<double>(now_ns()) / 1e9 - started[j];
+    if (!workdirs[j].empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(workdirs[j], ec);
+    }
+    completed++;
+    if (progress) progress(r, completed, jobs.size());
+  };
+
+  for (size_t j = 0; j < jobs.size(); j++) {
+    Job& job = jobs[j];
+    ExerciseResult& r = results[j];
+    r.ex = job.ex;
+    r.file = job.display.empty() ? job.path : job.display;
+    started[j] = static_cast<double>(now_ns()) / 1e9;
+    engine_.load_checks(*job.ex);
+    if (job.mode == Mode::Check)
+      for (const auto& c : job.ex->checks) r.checks.push_back({c.name, c.points, CheckResult::NotRun, "", 0, ""});
+    if (!job.ex->problem.empty()) {
+      r.problem = "the checks of " + job.ex->name + " cannot run: " + job.ex->problem;
+      finish(j);
+      continue;
+    }
+    if (job.has_source) {
+      sources[j] = job.source;
+    } else if (!read_learner_file(job.path, r.file, &sources[j], &r.problem)) {
+      finish(j);
+      continue;
+    }
+    if (job.ex->grants.fs) {
+      std::string tmpl = (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + std::string("/luasync-learn-XXXXXX");
+      if (mkdtemp(tmpl.data())) workdirs[j] = tmpl;
+    }
+    pending.push_back({j, 0});
+  }
+
+  std::vector<Slot> slots;
+  int max_slots = std::max(1, jobs_);
+
+  auto start = [&](const Pending& p) {
+    int fds[2];
+    // Close-on-exec: subprocesses an exercise starts must not hold the pipe.
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+      results[p.job].problem = std::string("cannot start the sandbox: ") + std::strerror(errno);
+      return false;
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+      close(fds[0]);
+      close(fds[1]);
+      results[p.job].problem = std::string("cannot start the sandbox: ") + std::strerror(errno);
+      return false;
+    }
+    if (pid == 0) {
+      close(fds[0]);
+      for (const Slot& s : slots) close(s.fd);
+      const Job& job = jobs[p.job];
+      SandboxJob sj;
+      sj.ex = job.ex;
+      sj.source = sources[p.job];
+      sj.chunkname = "@" + results[p.job].file;
+      sj.workdir = workdirs[p.job];
+      sj.mode = job.mode;
+      sandbox_child(engine_, sj, p.first, limits_, fds[1]);
+    }
+    close(fds[1]);
+    Slot s;
+    s.job = p.job;
+    s.pid = pid;
+    s.fd = fds[0];
+    s.current = p.first;
+    s.deadline = now_ns() + static_cast<uint64_t>((limits_.real_seconds + 1.0) * 1e9);
+    slots.push_back(std::move(s));
+    open_segments[p.job]++;
+    return true;
+  };
+
+  auto handle_line = [&](Slot& s, const std::string& line) {
+    auto f = split_record(line);
+    ExerciseResult& r = results[s.job];
+    const std::string& k = f[0];
+    auto check_at = [&](const std::string& idx) -> CheckResult* {
+      long i = std::strtol(idx.c_str(), nullptr, 10);
+      if (i < 0 || static_cast<size_t>(i) >= r.checks.size()) return nullptr;
+      return &r.checks[static_cast<size_t>(i)];
+    };
+    if (k == "B" && f.size() >= 2) {
+      s.current = static_cast<int>(std::strtol(f[1].c_str(), nullptr, 10));
+      s.deadline = now_ns() + static_cast<uint64_t>((limits_.real_seconds + 1.0) * 1e9);
+    } else if (k == "R" && f.size() >= 5) {
+      if (CheckResult* c = check_at(f[1])) {
+        c->status = f[2] == "pass" ? CheckResult::Pass : CheckResult::Fail;
+        c->line = static_cast<int>(std::strtol(f[3].c_str(), nullptr, 10));
+        c->message = f[4];
+      }
+    } else if (k == "L" && f.size() >= 2) {
+      s.limit = f[1];
+      s.limit_line = f.size() >= 3 ? static_cast<int>(std::strtol(f[2].c_str(), nullptr, 10)) : 0;
+    } else if (k == "O" && f.size() >= 2) {
+      r.run.output = f[1];
+    } else if (k == "V" && f.size() >= 8) {
+      r.run.finished = f[1] == "1";
+      r.run.time = f[2];
+      r.run.tasks = f[3];
+      r.run.values = f[4];
+      r.run.error = f[5];
+      r.run.warnings = f[6];
+      r.run.line = static_cast<int>(std::strtol(f[7].c_str(), nullptr, 10));
+    } else if (k == "E" && f.size() >= 2) {
+      s.setup_error = true;
+      r.problem = "the checks could not run: " + f[1];
+    } else if (k == "D") {
+      s.done = true;
+    }
+  };
+
+  // A child has ended: account for the check it was running, restart after it.
+  auto reap = [&](Slot& s) {
+    int status = 0;
+    while (waitpid(s.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    close(s.fd);
+    open_segments[s.job]--;
+    ExerciseResult& r = results[s.job];
+    const Job& job = jobs[s.job];
+    if (!s.done && !s.setup_error) {
+      std::string kind = s.limit;
+      int sig = 0;
+      if (kind.empty()) {
+        if (s.killed) {
+          kind = "time";
+        } else if (WIFSIGNALED(status)) {
+          kind = "crash";
+          sig = WTERMSIG(status);
+        } else if (WIFEXITED(status)) {
+          int code = WEXITSTATUS(status);
+          kind = code == kExitInstructions ? "instructions"
+                 : code == kExitMemory     ? "memory"
+                 : code == kExitOutput     ? "output"
+                 : code == kExitRealTime   ? "time"
+                                           : "crash";
+        }
+      }
+      std::string msg = limit_message(kind, limits_, sig);
+      if (job.mode == Mode::Run) {
+        r.run.error = msg;
+        r.run.line = s.limit_line;
+      } else if (s.current >= 0 && static_cast<size_t>(s.current) < r.checks.size()) {
+        CheckResult& c = r.checks[static_cast<size_t>(s.current)];
+        c.status = CheckResult::Fail;
+        c.message = msg;
+        c.line = s.limit_line;
+        c.limit = kind;
+        if (static_cast<size_t>(s.current) + 1 < r.checks.size()) {
+          pending.push_front({s.job, s.current + 1});
+          return;
+        }
+      } else if (r.problem.empty()) {
+        r.problem = "the checks could not start: " + msg;
+      }
+    }
+    if (open_segments[s.job] == 0) finish(s.job);
+  };
+
+  while (!pending.empty() || !slots.empty()) {
+    while (static_cast<int>(slots.size()) < max_slots && !pending.empty()) {
+      Pending p = pending.front();
+      pending.pop_front();
+      if (!start(p) && open_segments[p.job] == 0) finish(p.job);
+    }
+    if (slots.empty()) continue;
+    std::vector<pollfd> pfds;
+    uint64_t now = now_ns(), next = UINT64_MAX;
+    for (const Slot& s : slots) {
+      pfds.push_back({s.fd, POLLIN, 0});
+      next = std::min(next, s.deadline);
+    }
+    int timeout = next <= now ? 0 : static_cast<int>(std::min<uint64_t>((next - now) / 1000000 + 1, 1000));
+    int n = poll(pfds.data(), pfds.size(), timeout);
+    if (n < 0 && errno != EINTR) break;
+    now = now_ns();
+    std::vector<size_t> ended;
+    for (size_t i = 0; i < slots.size(); i++) {
+      Slot& s = slots[i];
+      if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+        char buf[65536];
+        ssize_t got = read(s.fd, buf, sizeof buf);
+        if (got > 0) {
+          s.buf.append(buf, static_cast<size_t>(got));
+          size_t nl;
+          while ((nl = s.buf.find('\n')) != std::string::npos) {
+            handle_line(s, s.buf.substr(0, nl));
+            s.buf.erase(0, nl + 1);
+          }
+        } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+          ended.push_back(i);
+          continue;
+        }
+      }
+      if (!s.killed && now > s.deadline) {
+        kill(s.pid, SIGKILL);
+        s.killed = true;
+      }
+    }
+    for (auto it = ended.rbegin(); it != ended.rend(); ++it) {
+      Slot s = std::move(slots[*it]);
+      slots.erase(slots.begin() + static_cast<long>(*it));
+      reap(s);
+    }
+  }
+  return results;
+}
+
+}  // namespace luasync::learn

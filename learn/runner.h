@@ -1,0 +1,91 @@
+// runner.h: the parent side of check runs: reads the learner's files, forks
+// sandbox children from the engine (a pool of `jobs` at a time), enforces the
+// real-time limit with SIGKILL, and turns the children's records and exit
+// statuses into results. A child stopped by a limit fails the check it was
+// running; a new child goes on with the next check, so one bad check never
+// costs the others. `luasync learn` and `luasync grade` share it.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "catalog.h"
+#include "sandbox.h"
+
+namespace luasync::learn {
+
+struct CheckResult {
+  enum Status { NotRun, Pass, Fail };
+  std::string name;
+  double points = 0;  // the check's points (earned if it passed)
+  Status status = NotRun;
+  std::string message;  // why it failed (several lines at most)
+  int line = 0;         // the learner's line it points at, or 0
+  std::string limit;    // "instructions", "memory", "output", "time", "crash", or ""
+};
+
+// What `luasync learn run` shows.
+struct RunReport {
+  bool finished = false;
+  std::string time;      // virtual seconds, formatted
+  std::string tasks;     // tasks created
+  std::string values;    // the results, formatted
+  std::string error;     // message and traceback, or empty
+  std::string warnings;  // the runtime's warnings (never awaited...)
+  std::string output;    // what it printed
+  int line = 0;
+};
+
+struct ExerciseResult {
+  const Exercise* ex = nullptr;
+  std::string file;     // the learner's file as shown ("exercises/01-x/kitchen.lua")
+  std::vector<CheckResult> checks;
+  std::string problem;  // the checks could not run at all (missing file, not UTF-8, broken checks)
+  double seconds = 0;   // real time spent
+  RunReport run;        // Mode::Run only
+
+  bool passed() const;
+  double earned() const;
+  double max_points() const;
+  size_t failed_count() const;
+};
+
+struct Job {
+  Exercise* ex = nullptr;
+  std::string path;     // the file to read
+  std::string display;  // its name in messages (the chunk name); default: path
+  Mode mode = Mode::Check;
+  bool has_source = false;  // use `source` instead of reading `path`
+  std::string source;
+};
+
+class Runner {
+ public:
+  Runner(Engine& engine, const Limits& limits, int jobs) : engine_(engine), limits_(limits), jobs_(jobs) {}
+
+  // Runs every job; `progress` is called in the parent as each one completes.
+  std::vector<ExerciseResult> run(std::vector<Job>& jobs,
+                                  const std::function<void(const ExerciseResult&, size_t done, size_t total)>&
+                                      progress = nullptr);
+
+  const Limits& limits() const { return limits_; }
+
+ private:
+  Engine& engine_;
+  Limits limits_;
+  int jobs_;
+};
+
+// Reads a learner's file: false with a kind message if it is missing, too
+// big, or not UTF-8.
+bool read_learner_file(const std::string& path, const std::string& display, std::string* source,
+                       std::string* problem);
+
+// The message for a check stopped by a limit.
+std::string limit_message(const std::string& kind, const Limits& limits, int signal = 0);
+
+// Number of CPUs (at least 1).
+int cpu_count();
+
+}  // namespace luasync::learn

@@ -1,0 +1,646 @@
+// sandbox.cpp: the child side of a check run (see sandbox.h). The Lua side,
+// the sandbox environment and the check context, is learn/lua/checker.lua;
+// this file gives it the limits and the runs on a virtual-clock loop.
+#include "sandbox.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "asyncio_lib.h"
+#include "catalog.h"
+#include "runner.h"
+#include "coro.h"
+#include "future.h"
+#include "loop.h"
+#include "runtime.h"
+#include "task.h"
+#include "traceback.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LEARN_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LEARN_SANITIZED 1
+#endif
+#endif
+
+namespace luasync::learn {
+
+namespace {
+
+// The count hook fires every kHookEvery VM instructions of a thread.
+constexpr int kHookEvery = 1000;
+// What a loop iteration counts for, in instructions (it costs microseconds
+// of C++: a task that only awaits sleep(0) runs few Lua instructions).
+constexpr int kIterationCost = 500;
+// Address space allowed beyond the Lua budget (RLIMIT_AS): C++ and libuv
+// memory, thread stacks, the binary itself.
+constexpr size_t kMemoryMargin = 512u << 20;
+
+struct Budget {
+  size_t used = 0;
+  size_t soft = SIZE_MAX;  // above: the check stops
+  bool over = false;
+  uint64_t allocs = 0;
+};
+Budget g_mem;
+
+struct Child {
+  int fd = -1;
+  Limits limits;
+  uint64_t ticks = 0;
+  uint64_t tick_limit = UINT64_MAX;
+  uint64_t deadline_ns = UINT64_MAX;
+  std::string learner_src;  // short_src of the learner's chunk
+  int sink_ref = LUA_NOREF;  // the run record reports go to, or none
+  bool exec = false;         // `learn exec`: no records, output to stdout
+  size_t base_memory = 0;    // Lua memory when the check began
+};
+Child g;
+
+[[noreturn]] void stop(lua_State* L, ChildExit code, const char* kind);
+
+// The engine state's allocator. In a child, growing past the budget stops
+// the check at once (code that allocates without running Lua instructions,
+// such as thousands of tiny tasks in one loop iteration, never reaches a
+// hook tick); it also watches the clock every so many allocations.
+void* budget_alloc(void*, void* ptr, size_t osize, size_t nsize) {
+  if (!ptr) osize = 0;  // then osize is a type tag
+  if (nsize == 0) {
+    std::free(ptr);
+    g_mem.used -= osize;
+    return nullptr;
+  }
+  if (nsize > osize) {
+    size_t grow = nsize - osize;
+    if (g_mem.used >= g_mem.soft || grow > g_mem.soft - g_mem.used) {
+      g_mem.over = true;
+      stop(nullptr, kExitMemory, "memory");
+    }
+    if ((++g_mem.allocs & 1023) == 0 && uv_hrtime() > g.deadline_ns) stop(nullptr, kExitRealTime, "time");
+  }
+  void* p = std::realloc(ptr, nsize);
+  if (!p) return nullptr;  // RLIMIT_AS: Lua raises "not enough memory"
+  g_mem.used = g_mem.used - osize + nsize;
+  return p;
+}
+
+void write_all(const std::string& s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  while (n > 0) {
+    ssize_t w = ::write(g.fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      _exit(kExitInternal);
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+// The innermost line of the learner's file on L's stack, or 0.
+int learner_line(lua_State* L) {
+  lua_Debug ar;
+  for (int level = 0; level < 200 && lua_getstack(L, level, &ar); level++) {
+    if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && g.learner_src == ar.short_src) return ar.currentline;
+  }
+  return 0;
+}
+
+// Reports that a limit stopped the check and ends the child.
+[[noreturn]] void stop(lua_State* L, ChildExit code, const char* kind) {
+  int line = L ? learner_line(L) : 0;
+  if (g.exec) {
+    std::string msg = "luasync: " + limit_message(kind, g.limits) + "\n";
+    if (::write(2, msg.data(), msg.size()) < 0) _exit(code);
+    _exit(code);
+  }
+  std::string rec = std::string("L\t") + kind + "\t" + (line ? std::to_string(line) : "") + "\n";
+  write_all(rec);
+  _exit(code);
+}
+
+void count_hook(lua_State* L, lua_Debug* ar) {
+  if (ar->event != LUA_HOOKCOUNT) return;
+  g.ticks++;
+  if (g_mem.over) stop(L, kExitMemory, "memory");
+  if (g.ticks > g.tick_limit) stop(L, kExitInstructions, "instructions");
+  if ((g.ticks & 7) == 0 && uv_hrtime() > g.deadline_ns) stop(L, kExitRealTime, "time");
+}
+
+void reset_budgets() {
+  g.ticks = 0;
+  g.tick_limit = g.limits.instructions / kHookEvery;
+  g.deadline_ns = uv_hrtime() + static_cast<uint64_t>(g.limits.real_seconds * 1e9);
+  g.base_memory = g_mem.used;
+  g_mem.soft = g_mem.used + g.limits.memory;
+  g_mem.over = false;
+}
+
+// ---------------------------------------------------------------- reports
+
+// Appends the value on top of the stack to the array field `key` of the
+// table at rec (creating it); pops the value.
+void append_to(lua_State* L, int rec, const char* key) {
+  lua_pushstring(L, key);
+  if (lua_rawget(L, rec) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushstring(L, key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, rec);
+  }
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, static_cast<lua_Integer>(lua_rawlen(L, -2)) + 1);
+  lua_pop(L, 1);
+}
+
+// Runtime::report_hook in the child: the warnings go into the current run
+// record (r.warnings, r.never_awaited, r.unretrieved) instead of stderr.
+void report_to_sink(lua_State* L, const char* kind, const std::string& text, int idx) {
+  if (g.sink_ref == LUA_NOREF || !lua_checkstack(L, 10)) return;
+  int top = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, g.sink_ref);
+  int rec = lua_gettop(L);
+  lua_pushlstring(L, text.data(), text.size());
+  append_to(L, rec, "warnings");
+  if (std::strcmp(kind, "never_awaited") == 0 && idx) {
+    lua_createtable(L, 0, 3);
+    Coro* c = to_coro(L, idx);
+    lua_getiuservalue(L, idx, CORO_UV_NAME);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      lua_pushliteral(L, "anonymous");
+    }
+    lua_setfield(L, -2, "name");
+    if (c && c->line > 0) {
+      lua_pushinteger(L, c->line);
+      lua_setfield(L, -2, "line");
+    }
+    auto colon = text.find(": RuntimeWarning");
+    lua_pushstring(L, text.substr(0, colon == std::string::npos ? 0 : colon).c_str());
+    lua_setfield(L, -2, "where");
+    append_to(L, rec, "never_awaited");
+  } else if (std::strcmp(kind, "unretrieved") == 0 && idx) {
+    lua_createtable(L, 0, 4);
+    lua_getiuservalue(L, idx, UV_RESULT);
+    std::string msg = safe_tostring(L, -1);
+    lua_setfield(L, -2, "error");
+    lua_pushlstring(L, msg.data(), msg.size());
+    lua_setfield(L, -2, "message");
+    std::string what = describe_value(L, idx);
+    lua_pushlstring(L, what.data(), what.size());
+    lua_setfield(L, -2, "task");
+    lua_pushlstring(L, text.data(), text.size());
+    lua_setfield(L, -2, "text");
+    append_to(L, rec, "unretrieved");
+  }
+  lua_settop(L, top);
+}
+
+// ---------------------------------------------------------------- natives
+
+// emit(kind, fields...): writes one record.
+int l_emit(lua_State* L) {
+  int n = lua_gettop(L);
+  std::string rec;
+  for (int i = 1; i <= n; i++) {
+    if (i > 1) rec += '\t';
+    size_t len;
+    const char* s = luaL_tolstring(L, i, &len);
+    rec += encode_field(std::string(s, len));
+    lua_pop(L, 1);
+  }
+  rec += '\n';
+  write_all(rec);
+  return 0;
+}
+
+// write(s): `learn exec` output (stdout; stderr if the second argument is true).
+int l_write(lua_State* L) {
+  size_t len;
+  const char* s = luaL_checklstring(L, 1, &len);
+  int fd = lua_toboolean(L, 2) ? 2 : g.fd;
+  while (len > 0) {
+    ssize_t w = ::write(fd, s, len);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    s += w;
+    len -= static_cast<size_t>(w);
+  }
+  return 0;
+}
+
+// begin_check(i): fresh budgets for check i (0-based), announced to the parent.
+int l_begin_check(lua_State* L) {
+  lua_Integer i = luaL_checkinteger(L, 1);
+  reset_budgets();
+  write_all("B\t" + std::to_string(i) + "\n");
+  return 0;
+}
+
+// end_check(): a check that went over its memory budget fails on that.
+int l_end_check(lua_State* L) {
+  if (g_mem.over) stop(L, kExitMemory, "memory");
+  if (std::getenv("LUASYNC_LEARN_DEBUG"))
+    std::fprintf(stderr, "luasync learn: check used %llu thousand instructions, %lld KB more Lua memory\n",
+                 static_cast<unsigned long long>(g.ticks), (static_cast<long long>(g_mem.used) - static_cast<long long>(g.base_memory)) / 1024);
+  return 0;
+}
+
+// limit(kind): stops the check on a limit the Lua side enforces (output).
+int l_limit(lua_State* L) {
+  const char* kind = luaL_checkstring(L, 1);
+  stop(L, std::strcmp(kind, "output") == 0 ? kExitOutput : kExitInternal, kind);
+}
+
+// charge(n): counts n instructions (for C functions that work hard, such as
+// a full garbage collection).
+int l_charge(lua_State* L) {
+  g.ticks += static_cast<uint64_t>(luaL_checkinteger(L, 1)) / kHookEvery;
+  if (g.ticks > g.tick_limit) stop(L, kExitInstructions, "instructions");
+  return 0;
+}
+
+// set_sink(record | nil): where the runtime's reports go from now on.
+int l_set_sink(lua_State* L) {
+  if (g.sink_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, g.sink_ref);
+  g.sink_ref = LUA_NOREF;
+  if (lua_istable(L, 1)) {
+    lua_pushvalue(L, 1);
+    g.sink_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  return 0;
+}
+
+// set_learner(short_src): the learner's chunk, for the line of a limit.
+int l_set_learner(lua_State* L) {
+  g.learner_src = luaL_checkstring(L, 1);
+  return 0;
+}
+
+// reset_tasks(): task names count from Task-1 again (each run is a program).
+int l_reset_tasks(lua_State* L) {
+  runtime(L)->next_task_number = 1;
+  return 0;
+}
+
+// block(seconds): time.sleep in the sandbox. Under a loop's virtual clock it
+// moves the clock as if the loop had been blocked; outside a loop it costs
+// nothing (a check never waits in real time).
+int l_block(lua_State* L) {
+  double s = luaL_checknumber(L, 1);
+  Runtime* rt = runtime(L);
+  if (rt->loop && rt->loop->clock().is_virtual() && s > 0) rt->loop->clock().advance_to(rt->loop->time() + s);
+  return 0;
+}
+
+// traceback(err): the traceback recorded for err by the runtime's handler.
+int l_traceback(lua_State* L) {
+  std::string tb = traceback_of_last_error(L, 1);
+  lua_pushlstring(L, tb.data(), tb.size());
+  return 1;
+}
+
+// path_inside(path, root): the absolute form of path (relative paths are
+// taken from root) if it stays inside root after resolving "..", symlinks
+// and the like; nil otherwise.
+int l_path_inside(lua_State* L) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path root = fs::weakly_canonical(luaL_checkstring(L, 2), ec);
+  fs::path p = luaL_checkstring(L, 1);
+  if (p.is_relative()) p = root / p;
+  fs::path c = fs::weakly_canonical(p, ec);
+  if (ec) return 0;
+  auto r = root.lexically_normal().generic_string();
+  auto s = c.lexically_normal().generic_string();
+  if (s == r || (s.size() > r.size() && s.compare(0, r.size(), r) == 0 && s[r.size()] == '/')) {
+    lua_pushstring(L, s.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+// Closes the loop and clears the running loop if a run ends by an error.
+struct RunGuard {
+  lua_State* L;
+  Loop* loop;
+  ~RunGuard() {
+    if (!loop) return;
+    if (!loop->closed()) loop->close(L);
+    if (runtime(L)->loop == loop) runtime(L)->loop = nullptr;
+  }
+};
+
+void set_number(lua_State* L, int t, const char* k, double v) {
+  lua_pushnumber(L, v);
+  lua_setfield(L, t, k);
+}
+
+double get_number(lua_State* L, int t, const char* k) {
+  lua_getfield(L, t, k);
+  double v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+// run(record, raise, vlimit, debug, coro): runs the coroutine object as the
+// main task of a fresh loop on the virtual clock, until it is done, nothing
+// can happen any more (a deadlock), or the clock passes vlimit; then shuts
+// the loop down like asyncio.run. Fills the record: values (packed), error,
+// traceback, time (added to), tasks (added to: tasks created besides the
+// main one), finished, deadlock, timed_out. With `raise`, behaves like
+// asyncio.run instead: returns the results or raises the error.
+int l_run(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  bool raise = lua_toboolean(L, 2);
+  double vlimit = luaL_checknumber(L, 3);
+  bool debug = lua_toboolean(L, 4);
+  lua_settop(L, 5);
+  Runtime* rt = runtime(L);
+  if (rt->loop) return luaL_error(L, "asyncio.run() cannot be called from a running event loop");
+  if (!to_coro(L, 5)) return luaL_argerror(L, 5, "coroutine object expected");
+  Loop::Options o;
+  o.virtual_clock = true;
+  o.debug = debug;
+  o.autojump_grace = g.limits.autojump_grace;
+  Loop* loop = loop_open(L, o);  // 6
+  RunGuard guard{L, loop};
+  uint64_t first_task = rt->next_task_number;
+  Task* main = push_new_task(L, 5, 0);  // 7
+  bool over = false;
+  unsigned iterations = 0;
+  loop->run_until([&] {
+    // A loop iteration costs like ~100 instructions: a task that only
+    // awaits sleep(0) forever runs few instructions but keeps the loop busy.
+    // The hook counts per thread, so short-lived tasks may never reach a
+    // tick: the memory flag and the clock are checked here too.
+    if (++iterations % (kHookEvery / kIterationCost) == 0) {
+      if (++g.ticks > g.tick_limit) stop(L, kExitInstructions, "instructions");
+      if (g_mem.over) stop(L, kExitMemory, "memory");
+      if (uv_hrtime() > g.deadline_ns) stop(L, kExitRealTime, "time");
+    }
+    if (loop->time() > vlimit) over = true;  // also if main finished in that jump
+    return over || main->done();
+  });
+  double end = std::min(loop->time(), vlimit);
+  bool done = main->done() && !over;
+  std::string deadlock;
+  if (!main->done() && !over)
+    deadlock = "deadlock: " + describe_value(L, 7) +
+               " is waiting, and nothing can ever wake it (no ready callbacks, no timers, no I/O)";
+  if (main->done()) future_mark_retrieved(L, main);
+  loop_shutdown(L, loop);
+  guard.loop = nullptr;
+  if (rt->loop == loop) rt->loop = nullptr;
+
+  set_number(L, 1, "time", get_number(L, 1, "time") + end);
+  lua_getfield(L, 1, "tasks");
+  lua_Integer tasks = lua_tointeger(L, -1) + static_cast<lua_Integer>(rt->next_task_number - first_task - 1);
+  lua_pop(L, 1);
+  lua_pushinteger(L, tasks);
+  lua_setfield(L, 1, "tasks");
+  lua_pushboolean(L, done);
+  lua_setfield(L, 1, "finished");
+  lua_pushboolean(L, over);
+  lua_setfield(L, 1, "timed_out");
+  lua_pushboolean(L, !deadlock.empty());
+  lua_setfield(L, 1, "deadlock");
+  Future* f = main;
+  if (!done) {
+    std::string msg = !deadlock.empty() ? deadlock
+                                        : "still running after " + std::to_string(static_cast<long long>(vlimit)) +
+                                              " virtual seconds";
+    lua_pushstring(L, msg.c_str());
+    lua_setfield(L, 1, "error");
+    if (raise) {
+      lua_pushstring(L, msg.c_str());
+      return lua_error(L);
+    }
+    return 0;
+  }
+  if (f->state == Future::Cancelled || f->has_exception) {
+    std::string frames;
+    if (lua_getiuservalue(L, 7, UV_EXTRA) == LUA_TTABLE) {
+      lua_getfield(L, -1, "traceback");
+      if (lua_type(L, -1) == LUA_TSTRING) frames = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_getiuservalue(L, 7, UV_RESULT);  // 8: the error
+    lua_pushvalue(L, 8);
+    lua_setfield(L, 1, "error");
+    std::string tb = format_traceback(L, 8, frames);
+    lua_pushlstring(L, tb.data(), tb.size());
+    lua_setfield(L, 1, "traceback");
+    if (raise) {
+      if (!frames.empty()) note_rethrow(L, 8, frames, "the main task");
+      lua_settop(L, 8);
+      return lua_error(L);
+    }
+    return 0;
+  }
+  int n = future_push_result(L, 7);
+  if (raise) return n;
+  lua_createtable(L, n, 1);
+  lua_insert(L, -n - 1);
+  for (int i = n; i >= 1; i--) lua_rawseti(L, -i - 1, i);
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "n");
+  lua_setfield(L, 1, "values");
+  return 0;
+}
+
+}  // namespace
+
+std::string encode_field(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string decode_field(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); i++) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      char c = s[++i];
+      out += c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+lua_State* sandbox_new_state() {
+  lua_State* L = lua_newstate(budget_alloc, nullptr);
+  // The hook is set before anything else exists, so that every thread of
+  // the state, whenever it was created, inherits it (in the parent the
+  // limits are infinite; a child sets them per check).
+  if (L) lua_sethook(L, count_hook, LUA_MASKCOUNT, kHookEvery);
+  return L;
+}
+
+void sandbox_push_natives(lua_State* L) {
+  static const luaL_Reg fns[] = {
+      {"emit", l_emit},
+      {"write", l_write},
+      {"begin_check", l_begin_check},
+      {"end_check", l_end_check},
+      {"limit", l_limit},
+      {"charge", l_charge},
+      {"set_sink", l_set_sink},
+      {"set_learner", l_set_learner},
+      {"reset_tasks", l_reset_tasks},
+      {"block", l_block},
+      {"traceback", l_traceback},
+      {"path_inside", l_path_inside},
+      {"run", l_run},
+      {nullptr, nullptr},
+  };
+  luaL_newlib(L, fns);
+  push_traceback_handler(L);  // the runtime's message handler, for xpcall
+  lua_setfield(L, -2, "msgh");
+}
+
+// The path of this luasync binary (subprocesses in exercises run it).
+static std::string self_exe() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "luasync";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Limits the address space to what the process has now plus the Lua budget
+// and a generous margin: a backstop for memory that is not Lua's.
+static void limit_address_space(const Limits& limits) {
+#ifndef LEARN_SANITIZED
+  size_t vm_kb = 0;
+  if (FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "VmSize: %zu kB", &vm_kb) == 1) break;
+    std::fclose(f);
+  }
+  if (vm_kb == 0) return;
+  rlim_t lim = static_cast<rlim_t>(vm_kb) * 1024 + limits.memory + kMemoryMargin;
+  struct rlimit rl = {lim, lim};
+  setrlimit(RLIMIT_AS, &rl);
+#else
+  (void)limits;  // AddressSanitizer reserves terabytes of address space
+#endif
+}
+
+[[noreturn]] void sandbox_child(Engine& engine, const SandboxJob& job, int first, const Limits& limits, int fd) {
+  g.fd = fd;
+  g.limits = limits;
+  std::signal(SIGPIPE, SIG_DFL);
+  std::signal(SIGINT, SIG_DFL);
+  int devnull = ::open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    if (!std::getenv("LUASYNC_LEARN_DEBUG")) dup2(devnull, 2);
+    if (devnull > 2) close(devnull);
+  }
+  struct rlimit core = {0, 0};
+  setrlimit(RLIMIT_CORE, &core);
+  limit_address_space(limits);
+  if (job.ex->grants.fs && !job.workdir.empty() && chdir(job.workdir.c_str()) != 0) _exit(kExitInternal);
+
+  lua_State* L = engine.state();
+  reset_budgets();
+  runtime(L)->report_hook = report_to_sink;
+
+  engine.push_checker();
+  lua_getfield(L, -1, job.mode == Mode::Check ? "run_checks" : "run_main");
+  lua_createtable(L, 0, 8);  // the context
+  lua_pushlstring(L, job.source.data(), job.source.size());
+  lua_setfield(L, -2, "source");
+  lua_pushstring(L, job.chunkname.c_str());
+  lua_setfield(L, -2, "chunkname");
+  lua_pushstring(L, job.ex->name.c_str());
+  lua_setfield(L, -2, "exercise");
+  lua_createtable(L, 0, 3);
+  lua_pushboolean(L, job.ex->grants.http);
+  lua_setfield(L, -2, "http");
+  lua_pushboolean(L, job.ex->grants.fs);
+  lua_setfield(L, -2, "fs");
+  lua_pushboolean(L, job.ex->grants.subprocess);
+  lua_setfield(L, -2, "subprocess");
+  lua_setfield(L, -2, "grants");
+  if (!job.workdir.empty()) {
+    lua_pushstring(L, job.workdir.c_str());
+    lua_setfield(L, -2, "workdir");
+  }
+  lua_pushstring(L, self_exe().c_str());
+  lua_setfield(L, -2, "exe");
+  set_number(L, lua_gettop(L), "max_output", static_cast<double>(limits.output));
+  set_number(L, lua_gettop(L), "max_time", limits.virtual_seconds);
+  engine.push_checks(*job.ex);
+  lua_pushinteger(L, first + 1);
+  if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+    std::string msg = safe_tostring(L, -1);
+    write_all("E\t" + encode_field(msg) + "\n");
+    _exit(kExitInternal);
+  }
+  write_all("D\n");
+  _exit(kExitDone);
+}
+
+int sandbox_exec(Engine& engine, const std::string& code, const std::vector<std::string>& args, const Limits& limits) {
+  g.fd = 1;
+  g.exec = true;
+  g.limits = limits;
+  struct rlimit core = {0, 0};
+  setrlimit(RLIMIT_CORE, &core);
+  limit_address_space(limits);
+  lua_State* L = engine.state();
+  reset_budgets();
+  engine.push_checker();
+  lua_getfield(L, -1, "run_exec");
+  lua_createtable(L, 0, 6);
+  lua_pushlstring(L, code.data(), code.size());
+  lua_setfield(L, -2, "source");
+  lua_pushliteral(L, "=(command line)");
+  lua_setfield(L, -2, "chunkname");
+  lua_newtable(L);
+  lua_setfield(L, -2, "grants");
+  set_number(L, lua_gettop(L), "max_output", static_cast<double>(limits.output));
+  set_number(L, lua_gettop(L), "max_time", limits.virtual_seconds);
+  for (const auto& a : args) lua_pushstring(L, a.c_str());
+  if (lua_pcall(L, 1 + static_cast<int>(args.size()), 1, 0) != LUA_OK) {
+    std::fprintf(stderr, "luasync: %s\n", safe_tostring(L, -1).c_str());
+    return 1;
+  }
+  return static_cast<int>(lua_tointeger(L, -1));
+}
+
+}  // namespace luasync::learn

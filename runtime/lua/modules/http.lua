@@ -1,0 +1,579 @@
+-- http.lua: require("asyncio.http"), an HTTP client and server.
+--
+-- Client (aiohttp's shape, on libcurl's multi interface; see
+-- runtime/http_client.h for how curl runs on the loop):
+--
+--   local session <close> = http.ClientSession({timeout = 10})
+--   local resp <close> = await(session:get("http://127.0.0.1:8080/json"))
+--   print(resp.status, resp.headers["content-type"])
+--   local data = await(resp:json())
+--
+-- A session keeps a pool of connections (one curl multi handle), so requests
+-- to the same host reuse them. session:request(method, url, opts) and the
+-- shortcuts get/post/put/patch/delete/head are coroutine functions: they
+-- return once the response head (status and headers) has arrived; the body
+-- is read with resp:text(), resp:json(), resp:read(n) or resp:iter_chunked(n)
+-- (the last two stream: at most about 1 MiB is buffered unread).
+--
+-- Request options: headers (table), body (string), json (a value sent as
+-- JSON), params (table, added to the URL's query), timeout (seconds on the
+-- loop clock for the whole request, body included; false: none; default the
+-- session's, 300), redirects (false: don't follow; a number: the most to
+-- follow; default 10), raise_for_status (boolean).
+--
+-- Errors: transport failures raise http.ClientConnectionError (a
+-- http.ClientError) whose tostring reads "ECONNREFUSED: connection refused:
+-- http://127.0.0.1:1/", with fields code, url, method; a timeout raises
+-- asyncio.TimeoutError; HTTP 4xx/5xx are ordinary responses unless
+-- raise_for_status is asked for (http.HTTPError, with .status).
+-- Cancelling the task that waits on a request aborts the transfer and frees
+-- its connection.
+--
+-- Server (h2o's HTTP/1.1 on the loop; see runtime/http_server.h):
+--
+--   local server <close> = await(http.serve(async(function(req)
+--     return {status = 200, json = {path = req.path}}
+--   end), {host = "127.0.0.1", port = 0}))
+--   print(server.port)
+--   await(server:serve_forever())
+--
+-- The handler runs as its own task per request and gets a request table
+-- {method, path, query, args, headers, body, version, remote} (header names
+-- lower-case). It returns a string (200, text/plain), nil (204), or a table
+-- {status =, headers =, body =, json =}, where body may also be a function
+-- that returns the next chunk (it may await) or nil at the end: the body is
+-- then streamed (chunked), one chunk in flight at a time. An error in the
+-- handler is printed and answered with a 500.
+local asyncio = ...
+local native = require("asyncio._http")
+local json = require("asyncio.json")
+
+local async, await = asyncio.async, asyncio.await
+local CancelledError, TimeoutError = asyncio.CancelledError, asyncio.TimeoutError
+local concat, format = table.concat, string.format
+
+local http = {}
+http.json = json
+
+-- ---------------------------------------------------------------- errors
+
+local function message_tostring(e) return tostring(rawget(e, "message")) end
+
+-- ClientError: base of the client's errors (fields code, url, method).
+local ClientError = asyncio.Error:extend("ClientError")
+ClientError.__tostring = message_tostring
+-- ClientConnectionError: the request could not be completed (refused,
+-- reset, name not found, malformed response, session closed...).
+local ClientConnectionError = ClientError:extend("ClientConnectionError")
+ClientConnectionError.__tostring = message_tostring
+-- TooManyRedirects: more redirects than allowed.
+local TooManyRedirects = ClientError:extend("TooManyRedirects")
+TooManyRedirects.__tostring = message_tostring
+-- HTTPError: raise_for_status() on a 4xx/5xx response (fields status,
+-- reason, url, method).
+local HTTPError = ClientError:extend("HTTPError")
+HTTPError.__tostring = message_tostring
+
+http.ClientError = ClientError
+http.ClientConnectionError = ClientConnectionError
+http.TooManyRedirects = TooManyRedirects
+http.HTTPError = HTTPError
+
+local function transfer_error(code, msg, method, url)
+  if code == "TIMEOUT" then
+    return TimeoutError(msg, {url = url, method = method})
+  end
+  local cls = code == "ETOOMANYREDIRECTS" and TooManyRedirects or ClientConnectionError
+  return cls(code .. ": " .. msg, {code = code, url = url, method = method})
+end
+
+-- Awaits fut, a wakeup of transfer t; if the wait fails (the task was
+-- cancelled), aborts the transfer first, which frees its connection.
+local function wait_on(t, fut)
+  local ok, err = pcall(await, fut)
+  if not ok then
+    t:abort()
+    error(err, 0)
+  end
+end
+
+-- ---------------------------------------------------------------- helpers
+
+local function urlencode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c) return format("%%%02X", c:byte()) end))
+end
+
+local function urldecode(s)
+  s = s:gsub("+", " ")
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- "a=1&b=x%20y" -> {a = "1", b = "x y"} (a repeated name keeps the last value)
+local function parse_query(q)
+  local args = {}
+  if q == nil or q == "" then return args end
+  for pair in q:gmatch("[^&]+") do
+    local k, v = pair:match("^([^=]*)=?(.*)$")
+    args[urldecode(k)] = urldecode(v)
+  end
+  return args
+end
+http.parse_query = parse_query
+
+-- {b = 2, a = 1} -> "a=1&b=2" (sorted, so the URL is deterministic)
+local function encode_query(params)
+  local keys = {}
+  for k in pairs(params) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = params[k]
+    if v == nil then v = params[tonumber(k)] end
+    parts[#parts + 1] = urlencode(k) .. "=" .. urlencode(v)
+  end
+  return concat(parts, "&")
+end
+http.encode_query = encode_query
+
+local function check_opts(opts, fname)
+  if opts ~= nil and type(opts) ~= "table" then
+    error(format("bad argument to '%s' (options table expected, got %s)", fname, type(opts)), 3)
+  end
+  return opts or {}
+end
+
+local function header_value(v, name)
+  v = tostring(v)
+  if v:find("[\r\n]") or name:find("[\r\n:]") then
+    error(format("invalid header %q (names and values cannot contain line breaks)", name), 4)
+  end
+  return v
+end
+
+-- ---------------------------------------------------------------- Response
+
+local Response = {__name = "asyncio.http.ClientResponse"}
+Response.__index = Response
+
+function Response.__tostring(r)
+  return format("<ClientResponse(%s) [%d %s]>", r.url, r.status, r.reason)
+end
+
+local function read_some(self, n)
+  local t = self._t
+  if t == nil then error("attempt to read a released response", 3) end
+  while true do
+    local kind, a, b = t:read(n)
+    if kind == "data" then return a end
+    if kind == "eof" then return nil end
+    if kind == "wait" then
+      wait_on(t, a)
+    else
+      error(transfer_error(a, b, self.method, self.url), 0)
+    end
+  end
+end
+
+-- resp:read([n]): awaitable of up to n bytes of the body as they arrive, nil
+-- at the end; without n, the whole (rest of the) body.
+Response.read = async(function(self, n)
+  if n == nil then return read_some(self, -1) or "" end
+  if math.type(n) ~= "integer" or n <= 0 then
+    error("bad argument #1 to 'read' (positive integer expected, got " .. tostring(n) .. ")", 2)
+  end
+  return read_some(self, n)
+end)
+
+-- resp:text(): awaitable of the whole body (kept: text() and json() may be
+-- called again).
+Response.text = async(function(self)
+  if self._body == nil then self._body = read_some(self, -1) or "" end
+  return self._body
+end)
+
+-- resp:json(): awaitable of the body decoded as JSON (json.JSONDecodeError
+-- if it is not JSON).
+Response.json = async(function(self)
+  local body = await(self:text())
+  local ok, v = pcall(json.decode, body)
+  if not ok then
+    if json.JSONDecodeError:is(v) then
+      v.message = v.message .. " (body of " .. self.method .. " " .. self.url .. ")"
+      v.url = self.url
+    end
+    error(v, 0)
+  end
+  return v
+end)
+
+-- for chunk in resp:iter_chunked(n) do ... end: the body in pieces of at
+-- most n bytes as they arrive (the loop body may await; so does the loop).
+function Response:iter_chunked(n)
+  n = n or 65536
+  if math.type(n) ~= "integer" or n <= 0 then
+    error("bad argument #1 to 'iter_chunked' (positive integer expected, got " .. tostring(n) .. ")", 2)
+  end
+  return function() return read_some(self, n) end
+end
+
+-- resp:raise_for_status(): raises http.HTTPError for a 4xx/5xx status.
+function Response:raise_for_status()
+  if self.status >= 400 then
+    error(HTTPError(format("HTTP %d %s: %s %s", self.status, self.reason, self.method, self.url),
+      {status = self.status, reason = self.reason, url = self.url, method = self.method,
+       code = "HTTP" .. self.status}), 2)
+  end
+  return self
+end
+
+-- resp:release() (also resp:close() and <close>): done with the response;
+-- a body not read to the end is dropped with its connection.
+function Response:release()
+  local t = self._t
+  if t ~= nil then
+    if not t:finished() then t:abort() end
+    self._t = nil
+  end
+end
+Response.close = Response.release
+Response.__close = Response.release
+
+-- ---------------------------------------------------------------- ClientSession
+
+local ClientSession = {__name = "asyncio.http.ClientSession"}
+ClientSession.__index = ClientSession
+
+function ClientSession.__tostring(s)
+  return format("<ClientSession%s>", s._s:closed() and " closed" or "")
+end
+
+--[[
+http.ClientSession([opts]) -> session, for a to-be-closed variable.
+opts: headers (sent with every request), timeout (default per request,
+seconds, default 300; false: none), raise_for_status, base_url (prefix for
+relative URLs), max_connections (default 100), max_connections_per_host
+(default 0: no limit).
+--]]
+function http.ClientSession(opts)
+  opts = check_opts(opts, "ClientSession")
+  local timeout = opts.timeout
+  if timeout == nil then timeout = 300 end
+  if timeout ~= false and (type(timeout) ~= "number" or timeout < 0) then
+    error("bad option 'timeout' to 'ClientSession' (non-negative number or false expected)", 2)
+  end
+  local s = native.session({
+    max_connections = opts.max_connections,
+    max_connections_per_host = opts.max_connections_per_host,
+  })
+  local headers = {}
+  for k, v in pairs(opts.headers or {}) do headers[k] = v end
+  return setmetatable({
+    _s = s,
+    timeout = timeout,
+    headers = headers,
+    base_url = opts.base_url,
+    raise_for_status = opts.raise_for_status,
+  }, ClientSession)
+end
+
+-- session:close() (also <close>): aborts requests in flight, closes the
+-- connections. Closing twice is harmless.
+function ClientSession:close() self._s:close() end
+ClientSession.__close = ClientSession.close
+
+function ClientSession:closed() return self._s:closed() end
+
+-- session:stats() -> {requests = total made, active = in flight, sockets = open}
+function ClientSession:stats() return self._s:stats() end
+
+--[[
+session:request(method, url [, opts]): awaitable of a response, once its
+status and headers have arrived. See the top of this file for opts.
+--]]
+ClientSession.request = async(function(self, method, url, opts)
+  if getmetatable(self) ~= ClientSession then
+    error("bad self to 'request' (ClientSession expected; call it with ':')", 2)
+  end
+  if type(method) ~= "string" then
+    error("bad argument #1 to 'request' (method string expected, got " .. type(method) .. ")", 2)
+  end
+  if type(url) ~= "string" then
+    error("bad argument #2 to 'request' (URL string expected, got " .. type(url) .. ")", 2)
+  end
+  opts = check_opts(opts, "request")
+  method = method:upper()
+  if self.base_url and not url:find("^%a[%w+.-]*://") then url = self.base_url .. url end
+  if opts.params ~= nil then
+    local q = encode_query(opts.params)
+    if q ~= "" then url = url .. (url:find("?", 1, true) and "&" or "?") .. q end
+  end
+
+  -- Headers: the session's, then the request's (names compare without case).
+  local merged, order = {}, {}
+  local function add(name, value)
+    local key = tostring(name):lower()
+    if merged[key] == nil then order[#order + 1] = key end
+    merged[key] = {tostring(name), header_value(value, tostring(name))}
+  end
+  for k, v in pairs(self.headers) do add(k, v) end
+  if opts.headers ~= nil then
+    if type(opts.headers) ~= "table" then error("bad option 'headers' (table expected)", 2) end
+    for k, v in pairs(opts.headers) do add(k, v) end
+  end
+
+  local body = opts.body or opts.data
+  if body ~= nil and type(body) ~= "string" then
+    error("bad option 'body' to 'request' (string expected, got " .. type(body) .. ")", 2)
+  end
+  if opts.json ~= nil then
+    body = json.encode(opts.json)
+    if merged["content-type"] == nil then add("Content-Type", "application/json") end
+  end
+  local lines = {}
+  for i, key in ipairs(order) do
+    local h = merged[key]
+    lines[i] = h[1] .. ": " .. h[2]
+  end
+
+  local timeout = opts.timeout
+  if timeout == nil then timeout = self.timeout end
+  if timeout == false then timeout = 0 end
+  if type(timeout) ~= "number" or timeout < 0 then
+    error("bad option 'timeout' to 'request' (non-negative number or false expected)", 2)
+  end
+  local redirects = opts.redirects
+  if redirects == nil or redirects == true then
+    redirects = 10
+  elseif redirects == false then
+    redirects = 0
+  elseif math.type(redirects) ~= "integer" or redirects < 0 then
+    error("bad option 'redirects' to 'request' (boolean or non-negative integer expected)", 2)
+  end
+
+  local t = self._s:request(method, url, lines, body, timeout, redirects)
+  while true do
+    local kind, status, reason, headers, final_url, version = t:head()
+    if kind == "ok" then
+      local resp = setmetatable({
+        _t = t, status = status, reason = reason, headers = headers, url = final_url,
+        method = method, version = version, ok = status < 400,
+      }, Response)
+      local raise = opts.raise_for_status
+      if raise == nil then raise = self.raise_for_status end
+      if raise and status >= 400 then
+        resp:release()
+        resp:raise_for_status()
+      end
+      return resp
+    elseif kind == "wait" then
+      wait_on(t, status)
+    else
+      error(transfer_error(status, reason, method, url), 0)
+    end
+  end
+end)
+
+for _, m in ipairs({"get", "post", "put", "patch", "delete", "head", "options"}) do
+  local method = m:upper()
+  ClientSession[m] = function(self, url, opts) return self:request(method, url, opts) end
+end
+
+-- ---------------------------------------------------------------- server
+
+local Request = {__name = "asyncio.http.Request"}
+local request_methods = {}
+-- req.args: the query parsed into a table (computed on first use).
+Request.__index = function(req, key)
+  if key == "args" then
+    local args = parse_query(rawget(req, "query"))
+    rawset(req, "args", args)
+    return args
+  end
+  return request_methods[key]
+end
+
+-- req:json(): the body decoded as JSON.
+function request_methods.json(req) return json.decode(req.body) end
+
+local TEXT = {["content-type"] = "text/plain; charset=utf-8"}
+local JSON = {["content-type"] = "application/json"}
+
+local function with_type(headers, ctype)
+  if headers == nil then return ctype end
+  for k in pairs(headers) do
+    if type(k) == "string" and k:lower() == "content-type" then return headers end
+  end
+  local h = {}
+  for k, v in pairs(headers) do h[k] = v end
+  for k, v in pairs(ctype) do h[k] = v end
+  return h
+end
+
+-- Sends a streamed body: chunks from body() until it returns nil.
+local function stream_body(ex, body)
+  while true do
+    local fut = ex:wait_writable()
+    if fut ~= nil then await(fut) end
+    if not ex:connected() then return end
+    local chunk = body()
+    if asyncio.iscoroutine(chunk) then chunk = await(chunk) end
+    if chunk == nil then
+      ex:send("", true)
+      return
+    end
+    if type(chunk) ~= "string" then
+      error("response body function returned a " .. type(chunk) .. " (string or nil expected)")
+    end
+    if #chunk > 0 then ex:send(chunk) end
+  end
+end
+
+-- Sends the handler's result `res` through exchange ex.
+local function send_result(ex, res)
+  local rt = type(res)
+  if rt == "string" then
+    ex:respond(200, TEXT, res)
+    return
+  end
+  if res == nil then
+    ex:respond(204, nil, nil)
+    return
+  end
+  if rt ~= "table" then
+    error("the handler returned a " .. rt .. " (a string, a response table or nil expected)")
+  end
+  local status = res.status or 200
+  if math.type(status) ~= "integer" then
+    error("bad response status " .. tostring(status) .. " (integer expected)")
+  end
+  local headers, body = res.headers, res.body
+  if headers ~= nil and type(headers) ~= "table" then
+    error("bad response headers (table expected, got " .. type(headers) .. ")")
+  end
+  if res.json ~= nil then
+    body = json.encode(res.json)
+    headers = with_type(headers, JSON)
+  elseif type(body) == "string" then
+    headers = with_type(headers, TEXT)
+  end
+  if type(body) == "function" then
+    ex:start(status, headers)
+    stream_body(ex, body)
+  elseif body == nil or type(body) == "string" then
+    ex:respond(status, headers, body)
+  else
+    error("bad response body (string or function expected, got " .. type(body) .. ")")
+  end
+end
+
+local function traceback(e)
+  if CancelledError:is(e) then return e end
+  return {error = e, traceback = debug.traceback(tostring(e), 2)}
+end
+
+-- Runs the handler for one request and sends its result. An error is
+-- printed and answered with a 500; a CancelledError ends the response with
+-- a 503 and propagates.
+local function call_handler(handler, ex, req)
+  local res = handler(req)
+  if asyncio.iscoroutine(res) or asyncio.isfuture(res) then res = await(res) end
+  send_result(ex, res)
+end
+
+local function handle_exchange(handler, ex, req)
+  local ok, err = xpcall(call_handler, traceback, handler, ex, req)
+  if ok then return end
+  if CancelledError:is(err) then
+    ex:abort(503)
+    error(err, 0)
+  end
+  io.stderr:write(format("Error handling request %s %s\n%s\n", req.method, req.path, err.traceback))
+  io.stderr:flush()
+  ex:abort(500)
+end
+
+-- The body of each request's task.
+local run_exchange = async(handle_exchange)
+
+local Server = {__name = "asyncio.http.Server"}
+Server.__index = Server
+
+function Server.__tostring(s)
+  return format("<http.Server %s%s>", s.url, s._native:closing() and " closed" or "")
+end
+
+-- server:close(): stop accepting; idle connections close now, busy ones
+-- once their response is done. Returns at once (see wait_closed).
+function Server:close() self._native:close() end
+
+-- server:abort(): close(), cancel the running handlers, cut every connection.
+function Server:abort()
+  self._native:abort()
+  for task in pairs(self._tasks) do
+    if not task:done() then task:cancel() end
+  end
+end
+
+-- server:wait_closed(): awaitable; done when every connection has closed.
+Server.wait_closed = async(function(self)
+  local fut = self._native:wait_closed()
+  if fut ~= nil then await(fut) end
+end)
+
+-- server:serve_forever(): awaitable that ends when the server is closed.
+Server.serve_forever = Server.wait_closed
+
+-- server:stats() -> {connections, connections_total, requests_total, handlers}
+function Server:stats() return self._native:stats() end
+
+-- Leaving a <close> block: close, wait for running handlers for up to
+-- shutdown_timeout seconds (loop clock), then abort what is left.
+Server.__close = function(self)
+  self:close()
+  local fut = self._native:wait_closed()
+  if fut == nil then return end
+  local ok, err = pcall(await, asyncio.wait_for(fut, self._shutdown_timeout))
+  if ok then return end
+  if not TimeoutError:is(err) then error(err, 0) end
+  self:abort()
+  fut = self._native:wait_closed()
+  if fut ~= nil then await(fut) end
+end
+
+--[[
+http.serve(handler, opts): awaitable of a listening server.
+opts: host (an IP address or "localhost", default "127.0.0.1"), port
+(default 0: any free port; see server.port), max_body (largest request
+body in bytes, default 64 MiB), backlog, shutdown_timeout (default 5).
+The server has .host, .port, .url, close(), abort(), wait_closed(),
+serve_forever(), stats(), and closes as a to-be-closed variable.
+--]]
+http.serve = async(function(handler, opts)
+  if type(handler) ~= "function" then
+    error("bad argument #1 to 'serve' (handler function expected, got " .. type(handler) .. ")", 2)
+  end
+  opts = check_opts(opts, "serve")
+  local host = opts.host or "127.0.0.1"
+  local port = opts.port or 0
+  if math.type(port) ~= "integer" then
+    error("bad option 'port' to 'serve' (integer expected, got " .. tostring(port) .. ")", 2)
+  end
+  -- Each request's handler runs as a task of its own; the weak set lets
+  -- abort() cancel those still running.
+  local tasks = setmetatable({}, {__mode = "k"})
+  local create_task = asyncio.create_task
+  local function spawn(ex, req)
+    setmetatable(req, Request)
+    tasks[create_task(run_exchange(handler, ex, req))] = true
+  end
+  local n = native.listen(host, port, spawn, {max_body = opts.max_body, backlog = opts.backlog})
+  local self = setmetatable({
+    _native = n, _tasks = tasks, _shutdown_timeout = opts.shutdown_timeout or 5,
+    host = host, port = n:port(),
+  }, Server)
+  local h = host:find(":", 1, true) and ("[" .. host .. "]") or host
+  self.url = "http://" .. h .. ":" .. self.port
+  return self
+end)
+
+return http

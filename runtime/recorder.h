@@ -1,0 +1,231 @@
+// recorder.h: a record of what every task of a loop did, for timelines
+// (timeline.cpp) and Chrome traces (chrome_trace.cpp).
+//
+// While a Recorder is attached to a loop (Loop::recorder), the task runner
+// reports each task's life to it: created, started, each suspension and on
+// what (a sleep and its delay, another task, a labelled future such as
+// "lock" or "read", a bare yield), resumed, and how it ended (finished,
+// cancelled, failed). Each event carries the loop's clock time and the real
+// monotonic time, so that a run on the virtual clock still shows what each
+// step really cost. When no recorder is attached the runner pays one
+// pointer test per hook.
+//
+// The hooks are called by task.cpp only:
+//   push_new_task  -> task_created   (the task is on the stack)
+//   task_step      -> step_begin     (right before lua_resume)
+//   task_step      -> step_end       (after the step's outcome is settled:
+//                                     the task is done, or waiting, or
+//                                     scheduled again)
+// A task's suspension is read from its state after the step (Task::waiting,
+// Task::wake_at, UV_WAITER), so the scheduler itself needs no other change.
+//
+// Recording options (asyncio.run's `timeline`/`trace` options and the
+// interpreter's --timeline/--trace/--width) are parsed here too, and the
+// recordings the interpreter prints at exit wait in the runtime's
+// RecordSession.
+#pragma once
+
+#include <lua.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace luasync {
+
+class Loop;
+struct Task;
+
+class Recorder {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  enum class Kind : uint8_t { Created, Started, Suspended, Resumed, Finished, Cancelled, Failed };
+  // What a suspended task waits on.
+  enum class Wait : uint8_t {
+    Yield,   // nothing: scheduled again at once (sleep(0), a future already done)
+    Sleep,   // a timer: `delay` seconds
+    Task,    // another task: `ref` is its index in tasks() (kNone: not recorded)
+    Future,  // a future: `ref` is its label's index in labels() (kNone: no label)
+  };
+  enum class Outcome : uint8_t { Pending, Finished, Cancelled, Failed };
+
+  struct Event {
+    double time;    // the loop's clock
+    double real;    // monotonic seconds (equal to `time` on the real clock)
+    uint32_t task;  // index in tasks()
+    Kind kind;
+    Wait wait;      // Suspended only
+    union {
+      double delay;  // Wait::Sleep
+      uint32_t ref;  // Wait::Task, Wait::Future
+    };
+  };
+
+  struct TaskInfo {
+    uint64_t number = 0;          // Task-<number>
+    std::string name;             // the name given to the task, "" for the default
+    std::string call;             // the coroutine call: worker("A", 2)
+    uint32_t parent = kNone;      // index of the task that created it
+    double created = 0;
+    double started = -1;          // -1: never started
+    double ended = -1;            // -1: still pending when recording stopped
+    Outcome outcome = Outcome::Pending;
+    std::string error;            // Failed: the error, one line
+    // The name shown for the task: its own name, else the call.
+    const std::string& label() const { return name.empty() ? call : name; }
+  };
+
+  // Starts recording loop's tasks (sets loop->recorder).
+  explicit Recorder(Loop* loop);
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // Stops recording (idempotent; also when the loop is gone).
+  void stop();
+  bool stopped() const { return loop_ == nullptr; }
+
+  // --- hooks (task.cpp) ---
+  void task_created(lua_State* L, int tidx, Task* t, int coro_idx);
+  void step_begin(Task* t);
+  void step_end(lua_State* L, int tidx, Task* t);
+
+  // --- the record ---
+  const std::vector<TaskInfo>& tasks() const { return tasks_; }
+  const std::vector<Event>& events() const { return events_; }
+  const std::string& label(uint32_t i) const { return labels_[i]; }
+  bool virtual_clock() const { return virtual_; }
+  double start_time() const { return start_; }
+  double end_time() const { return end_; }
+  double start_real() const { return start_real_; }
+  double end_real() const { return end_real_; }
+  // Which asyncio.run of the interpreter's session this is (1, 2, ...);
+  // 0: not numbered (the only one).
+  int run_number = 0;
+  // "sleep 2s", "await worker B", "lock", ... for a Suspended event.
+  std::string describe_wait(const Event& e) const;
+
+  // For tests: record an event by hand (the loop clock is not read).
+  uint32_t add_task_for_test(const TaskInfo& info);
+  void add_event_for_test(const Event& e);
+  void set_span_for_test(double start, double end, bool is_virtual);
+
+ private:
+  void push(uint32_t task, Kind kind, Wait wait = Wait::Yield, uint32_t ref = 0, double delay = 0);
+  uint32_t intern_label(std::string_view s);
+
+  Loop* loop_;
+  bool virtual_ = false;
+  double start_ = 0, end_ = 0, start_real_ = 0, end_real_ = 0;
+  std::vector<TaskInfo> tasks_;
+  std::vector<Event> events_;
+  std::deque<std::string> labels_;  // a deque: label_index_ holds views into it
+  std::unordered_map<std::string_view, uint32_t> label_index_;
+};
+
+// Appends a short rendering of the coroutine call at idx to out:
+// `worker("A", 2)` (strings quoted and cut, tables as their type, at most
+// four arguments).
+void append_coro_call(lua_State* L, int coro_idx, std::string& out);
+
+// ---------------------------------------------------------------- rendering
+
+// How to draw a timeline (timeline.cpp).
+struct TimelineStyle {
+  int width = 80;         // columns in all
+  bool color = false;     // ANSI colours
+  bool unicode = true;    // box-drawing glyphs, else ASCII
+  size_t max_rows = 60;   // tasks shown; the rest are summarised
+  std::string title;      // first line ("" : a default one)
+};
+
+// The Gantt chart of a recording: one row per task.
+std::string render_timeline(const Recorder& rec, const TimelineStyle& style);
+
+// A Chrome trace event format document (JSON) of one or more recordings,
+// one process per recording (chrome_trace.cpp).
+std::string chrome_trace_json(const std::vector<const Recorder*>& recs);
+
+// ---------------------------------------------------------------- options
+
+// Where a recording goes once its run ends.
+struct RecordOptions {
+  bool timeline = false;
+  std::string timeline_path;  // "": stdout
+  std::string trace_path;     // "": no trace
+  int width = 0;              // 0: the terminal's (COLUMNS, the tty), else 80
+  int color = -1;             // -1: auto (a tty, no NO_COLOR; FORCE_COLOR forces), 0 no, 1 yes
+  int unicode = -1;           // -1: auto (LUASYNC_ASCII, TERM=dumb, the locale), 0 no, 1 yes
+  size_t max_rows = 60;
+  bool any() const { return timeline || !trace_path.empty(); }
+};
+
+// The interpreter's recording session (luasync --timeline/--trace): every
+// asyncio.run that sets no recording option of its own records, and the
+// recordings are written when the program ends (record_session_finish).
+struct RecordSession {
+  RecordOptions options;
+  std::vector<std::unique_ptr<Recorder>> runs;
+  FILE* trace_file = nullptr;     // opened by record_session_start
+  FILE* timeline_file = nullptr;  // idem, when options.timeline_path is set
+  ~RecordSession();
+};
+
+// The recording of one asyncio.run:
+//   RunRecording rec;
+//   rec.configure(L, opts);  // before the run: reads the options, opens files
+//   rec.start(loop);         // once the loop exists
+//   ...run, loop_shutdown...
+//   rec.finish(L);           // writes the timeline / trace
+class RunRecording {
+ public:
+  RunRecording() = default;
+  ~RunRecording();
+  RunRecording(const RunRecording&) = delete;
+  RunRecording& operator=(const RunRecording&) = delete;
+
+  // Reads `timeline` (true, a path, or a table {path=, width=, color=,
+  // ascii=, rows=}), `timeline_width` and `trace` (a path) from the options
+  // table at opts (0: none). Without any of them the run follows the
+  // interpreter's session, if there is one. Opens the files now, so that a
+  // bad option or path raises before the run starts.
+  void configure(lua_State* L, int opts);
+  bool active() const { return active_; }
+  // Attaches a recorder to the loop (nothing if not active).
+  void start(Loop* loop);
+  // Stops recording; writes the timeline and the trace, or hands the
+  // recording to the session. Never raises; a failed write is reported on
+  // stderr.
+  void finish(lua_State* L);
+  Recorder* recorder() const { return rec_.get(); }
+
+ private:
+  bool active_ = false;
+  bool from_session_ = false;
+  RecordOptions opts_;
+  FILE* timeline_file_ = nullptr;
+  FILE* trace_file_ = nullptr;
+  std::unique_ptr<Recorder> rec_;
+};
+
+// Writes the chart of rec to out, which is stdout or a file (to_file), as
+// the options say; a blank line before it on stdout.
+void print_timeline(const Recorder& rec, const RecordOptions& o, FILE* out, bool to_file);
+// The TimelineStyle for printing to out under o (the terminal's width and
+// capabilities, the environment).
+TimelineStyle timeline_style(const RecordOptions& o, FILE* out, bool to_file);
+
+// The interpreter: turns the session on (opens the output files so that a
+// bad path fails before the program runs; *err says why), and at the end
+// writes every recording (timelines after the program's output). Both
+// return false on failure.
+bool record_session_start(lua_State* L, const RecordOptions& o, std::string* err);
+bool record_session_finish(lua_State* L);
+
+}  // namespace luasync

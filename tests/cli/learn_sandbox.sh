@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The lesson sandbox against hostile learner code: each file under
+# tests/fixtures/sandbox/hostile/ must end as a failed check with the reason
+# its `-- expect:` line gives, quickly, and the engine must go on with the
+# next check in a fresh sandbox (the second check reports, never "not run").
+source "$(dirname "$0")/lib.bash"
+FIX="$(cd "$(dirname "$0")/../fixtures/sandbox" && pwd)"
+PWNED=/tmp/luasync-sandbox-pwned
+rm -f "$PWNED"
+# Generous for slow machines and sanitizer builds; a hang would be far longer.
+MAX_SECONDS=${LEARN_SANDBOX_MAX_SECONDS:-15}
+
+check_file() {  # check_file EXERCISE FILE
+  local start end
+  start=$(date +%s%N)
+  run learn check "$1" --lessons "$FIX/lessons" --file "$2" --time-limit 2
+  end=$(date +%s%N)
+  elapsed_ms=$(( (end - start) / 1000000 ))
+}
+
+for f in "$FIX"/hostile/*.lua; do
+  name=$(basename "$f" .lua)
+  case $name in
+    fsbox_*) ex=fsbox ;;
+    procbox_*) ex=procbox ;;
+    *) ex=target ;;
+  esac
+  case_ "hostile: $name"
+  expect=$(grep -m1 '^-- expect: ' "$f" | sed 's/^-- expect: //')
+  [ -n "$expect" ] || expect='returns nothing'  # empty.lua has no comment
+  [ "$name" = not_utf8 ] && expect='is not valid UTF-8 text \(byte 0xFF on line 1\)'
+  check_file "$ex" "$f"
+  expect_rc 1
+  expect_out "$expect"
+  expect_out "^FAIL $ex"
+  expect_no_err '.'   # nothing on stderr: the engine itself never fails
+  [ "$name" = not_utf8 ] || expect_out '(second check still runs|^  ok )'
+  if [ "$elapsed_ms" -lt $((MAX_SECONDS * 1000)) ]; then ok; else fail "took ${elapsed_ms} ms"; fi
+  grep -q 'not run' <<<"$out" && fail "a check was not run" || ok
+done
+
+case_ "nothing escaped the sandbox"
+[ -e "$PWNED" ] && fail "$PWNED exists" || ok
+[ -e /tmp/escaped.txt ] && fail "/tmp/escaped.txt exists" || ok
+
+case_ "the reference solutions pass"
+for ex in target fsbox procbox; do
+  run learn check "$ex" --lessons "$FIX/lessons" --file "$FIX/lessons/01-target/solutions/$ex.lua"
+  expect_rc 0; expect_out "^PASS $ex: all 2 checks pass"
+done
+
+case_ "a missing file"
+run learn check target --lessons "$FIX/lessons" --file "$TMP/nope.lua"
+expect_rc 1; expect_out 'nope.lua does not exist'
+
+case_ "a hostile file among good ones: --all style parallel runs"
+mkdir -p "$TMP/ws"
+run learn init "$TMP/ws" --lessons "$FIX/lessons"
+expect_rc 0
+cp "$FIX/hostile/busy_loop.lua" "$TMP/ws/exercises/01-target/target.lua"
+cp "$FIX/lessons/01-target/solutions/fsbox.lua" "$TMP/ws/exercises/01-target/fsbox.lua"
+cp "$FIX/lessons/01-target/solutions/procbox.lua" "$TMP/ws/exercises/01-target/procbox.lua"
+run learn -C "$TMP/ws" check --all --lessons "$FIX/lessons" --time-limit 2
+expect_rc 1
+expect_out '^FAIL target .*million Lua instructions'
+expect_out '^PASS fsbox'
+expect_out '^PASS procbox'
+expect_out '2 of 3 exercises pass'
+
+finish

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `luasync learn selfcheck`, the lesson authors' check: on the fixture
+# lessons it passes; on broken copies it names each problem. (The built-in
+# lessons have their own CTest entry, learn/selfcheck.)
+source "$(dirname "$0")/lib.bash"
+FIX="$(cd "$(dirname "$0")/../fixtures/lessons" && pwd)"
+
+case_ "the fixture lessons are in order"
+run learn selfcheck --lessons "$FIX"
+expect_rc 0
+expect_out '2 lessons, 5 exercises, 2 examples'
+expect_out 'reference solutions checked in [0-9.]+ s'
+expect_out 'selfcheck: everything is in order'
+
+case_ "every kind of problem is named"
+B="$TMP/broken"
+cp -r "$FIX" "$B"
+cp "$B/01-waiting/solutions/kitchen.lua" "$B/01-waiting/exercises/kitchen.lua"      # passes as shipped, no TODO
+printf 'return { main = async(function() return 0 end) }\n' > "$B/02-tasks/solutions/spawn.lua"  # wrong solution
+sed -i 's/hints = { "Which sleep lets other tasks run while you wait?" },/hints = {},/' "$B/02-tasks/lesson.lua"
+printf 'sequential: 5.0 s\nconcurrent: 2.0 s\n' > "$B/01-waiting/examples/breakfast.out"
+rm "$B/02-tasks/examples/workers.out"
+printf 'error("broken example")\n' > "$B/02-tasks/examples/crash.lua"
+: > "$B/02-tasks/examples/crash.out"
+rm "$B/02-tasks/solutions/greet.lua"
+run learn selfcheck --lessons "$B"
+expect_rc 1
+expect_out 'kitchen: the starter file passes every check as shipped'
+expect_out 'kitchen: .*has no `-- TODO:` marker'
+expect_out 'spawn: the reference solution fails its checks'
+expect_out 'nap: no hints'
+expect_out 'greet: .*solutions/greet.lua is missing'
+expect_out 'breakfast.lua: its output differs from breakfast.out, line 2: expected "concurrent: 2.0 s", got "concurrent: 3.0 s"'
+expect_out 'workers.lua: no .out file'
+expect_out 'crash.lua: exits with status 1'
+expect_out 'broken example'
+
+case_ "a check file that does not load"
+printf 'return { { name = "x", run = "not a function" } }\n' > "$B/02-tasks/checks/forget.lua"
+run learn selfcheck --lessons "$B"
+expect_rc 1
+expect_out 'forget: .*check 1 needs a name, a function `run`'
+
+finish

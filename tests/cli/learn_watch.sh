@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Watch mode (`luasync learn` in a workspace), driven through tmux: it shows
+# the current exercise, re-checks when the file is saved (in place or by a
+# rename, as editors do), and answers the keys h, n, l, r, q and Ctrl-C; the
+# terminal mode is restored when it ends.
+source "$(dirname "$0")/lib.bash"
+command -v tmux >/dev/null || { echo "tmux is not installed (dev.sh installs it)"; exit 1; }
+FIX="$(cd "$(dirname "$0")/../fixtures/lessons" && pwd)"
+LUASYNC_ABS="$(cd "$(dirname "$LUASYNC")" && pwd)/$(basename "$LUASYNC")"
+WS="$TMP/ws"
+SOCK="$TMP/tmux.sock"
+S=learnwatch
+tm() { tmux -S "$SOCK" "$@"; }
+trap 'tm kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
+
+LUASYNC_LESSONS="$FIX" "$LUASYNC" learn init "$WS" >/dev/null || { echo "init failed"; exit 1; }
+
+start() {  # start: watch mode in a fresh tmux session
+  tm kill-session -t $S 2>/dev/null
+  tm new-session -d -s $S -x 110 -y 45 \
+    "cd '$WS' && LUASYNC_LESSONS='$FIX' '$LUASYNC_ABS' learn; echo \"EXITED \$?\"; stty -a > '$TMP/stty'; sleep 60"
+}
+screen() { tm capture-pane -p -t $S; }
+wait_for() {  # wait_for REGEX [SECONDS]: until the screen matches
+  local deadline=$(( $(date +%s) + ${2:-10} ))
+  while [ "$(date +%s)" -le "$deadline" ]; do
+    if screen | grep -qE -- "$1"; then out=$(screen); ok; return 0; fi
+    sleep 0.1
+  done
+  out=$(screen); err=""
+  fail "screen never showed /$1/"
+  return 1
+}
+key() { tm send-keys -t $S "$@"; }
+save_by_rename() {  # save_by_rename SRC DEST: a new file renamed over the old (vim, VS Code)
+  cp "$1" "$2.tmp-save" && mv "$2.tmp-save" "$2"
+}
+
+case_ "starts on the current exercise and checks it"
+start
+wait_for 'Exercise kitchen: Boil water while you chop'
+wait_for 'kitchen: 1 of 2 checks failed'
+wait_for 'expected it to finish at 3.0 virtual seconds, but it finished at 5.0'
+wait_for '0/5 exercises done'
+wait_for 'h hint · n next · l list · r reset'
+
+case_ "saving the file re-checks it"
+cp "$FIX/01-waiting/solutions/kitchen.lua" "$WS/exercises/01-waiting/kitchen.lua"
+wait_for 'kitchen: all 2 checks pass'
+wait_for 'All checks pass! Press n for the next exercise.'
+wait_for '1/5 exercises done'
+grep -q '^done kitchen$' "$WS/.luasync-progress" && ok || fail "progress not saved"
+
+case_ "h shows the next hint"
+key h
+wait_for 'Hint 1 of 3 for kitchen:'
+key h
+wait_for 'Hint 2 of 3 for kitchen:'
+
+case_ "n goes to the next exercise"
+key n
+wait_for 'Exercise spawn: Three workers in the background'
+wait_for 'spawn: 1 of 2 checks failed'
+grep -q '^current spawn$' "$WS/.luasync-progress" && ok || fail "current not saved"
+
+case_ "a save by rename is seen too"
+save_by_rename "$FIX/02-tasks/solutions/spawn.lua" "$WS/exercises/02-tasks/spawn.lua"
+wait_for 'spawn: all 2 checks pass'
+wait_for '2/5 exercises done'
+
+case_ "l lists the exercises, any key goes back"
+key l
+wait_for 'press any key to go back'
+wait_for '✓ spawn  Three workers'
+key x
+wait_for 'Exercise spawn:'
+
+case_ "r asks, then resets to the starter file"
+key r
+wait_for 'Reset spawn to its starter file\? .*\(y/n\)'
+key y
+wait_for 'Reset to the starter file; your version is in'
+wait_for 'spawn: 1 of 2 checks failed'
+cmp -s "$WS/exercises/02-tasks/spawn.lua" "$FIX/02-tasks/exercises/spawn.lua" && ok || fail "not reset"
+[ -f "$WS/.luasync-backup/spawn.lua" ] && ok || fail "no backup"
+
+case_ "r then n does not reset"
+key r
+wait_for '\(y/n\)'
+key n
+wait_for 'Not reset.'
+
+case_ "an infinite loop in the exercise is a failed check, and watch mode goes on"
+printf 'while true do end\n' > "$WS/exercises/02-tasks/spawn.lua"
+wait_for 'million Lua instructions' 20
+cp "$FIX/02-tasks/solutions/spawn.lua" "$WS/exercises/02-tasks/spawn.lua"
+wait_for 'spawn: all 2 checks pass'
+
+case_ "q quits and restores the terminal"
+key q
+wait_for '^EXITED 0$'
+sleep 0.3
+grep -qE '(^| )icanon' "$TMP/stty" && grep -qE '(^| )echo( |$)' "$TMP/stty" && ok || fail "terminal left raw: $(cat "$TMP/stty")"
+
+case_ "Ctrl-C quits and restores the terminal"
+rm -f "$TMP/stty"
+start
+wait_for 'Exercise spawn:'
+key C-c
+wait_for '^EXITED 0$'
+sleep 0.3
+grep -qE '(^| )icanon' "$TMP/stty" && ok || fail "terminal left raw"
+
+case_ "progress survived the sessions"
+grep -q '^done kitchen$' "$WS/.luasync-progress" && grep -q '^done spawn$' "$WS/.luasync-progress" && ok \
+  || fail "progress: $(cat "$WS/.luasync-progress")"
+
+finish

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Tab completion: globals, table fields, methods through the metatable's
+# __index (Lua objects and userdata), session locals, commands.
+source "$(dirname "$0")/lib.bash"
+
+start
+text 'asyncio.ga'
+key Tab
+wait_last '^> asyncio\.gather\($'
+key C-u
+
+line 'f = asyncio.Future(); q = asyncio.Queue()'
+wait_prompt
+text 'f:set_r'
+key Tab
+wait_last '^> f:set_result\($'
+key C-u
+text 'q:put_n'
+key Tab
+wait_last '^> q:put_nowait\($'
+key C-u
+
+# Several candidates: the first Tab completes the common part, the second lists them.
+text 'asyncio.Que'
+key Tab
+wait_last '^> asyncio\.Queue$'
+key Tab
+wait_screen 'QueueEmpty\( +QueueFull\('
+wait_last '^> asyncio\.Queue$'
+key C-u
+
+line 'local my_session_local = {inner_field = 1}'
+wait_prompt
+text 'my_sess'
+key Tab
+wait_last '^> my_session_local$'
+text '.inn'
+key Tab
+wait_last '^> my_session_local\.inner_field$'
+key C-u
+
+text ':cl'
+key Tab
+wait_last '^> :clock$'
+key C-u
+text 'string.for'
+key Tab
+wait_last '^> string\.format\($'
+key C-u
+wait_prompt
+finish
