@@ -7,7 +7,7 @@
 #
 # usage:  bench/recorder_overhead.sh
 #         RUNS=10 W1_N=20000 bench/recorder_overhead.sh
-# env:    LUASYNC=<repo>/build/luasync  RUNS=5 WARMUP=1
+# env:    LUASYNC=<repo>/build/luasync  RUNS=7 WARMUP=1
 #         W1_N=100000 W2_M=200000 W3_N=100000  WORKLOADS="w1 w2 w3"
 #
 # Each workload's events: W1 five per task (created, started, suspended,
@@ -19,7 +19,7 @@ set -euo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH")
 LUASYNC=${LUASYNC:-$ROOT/build/luasync}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-7}
 WARMUP=${WARMUP:-1}
 W1_N=${W1_N:-100000}
 W2_M=${W2_M:-200000}
@@ -29,7 +29,6 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 [ -x "$LUASYNC" ] || { echo "recorder_overhead.sh: $LUASYNC is not built (set LUASYNC)" >&2; exit 2; }
-command -v hyperfine >/dev/null || { echo "recorder_overhead.sh: needs hyperfine" >&2; exit 2; }
 
 args_for() {
   case $1 in
@@ -39,11 +38,30 @@ args_for() {
   esac
 }
 
-# median wall seconds of a shell command line
-wall() {
-  hyperfine -N --runs "$RUNS" --warmup "$WARMUP" --style none --export-json "$TMP/hf.json" -- "$1" \
-    >/dev/null 2>&1
-  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$TMP/hf.json"
+# Wall seconds of one run of a command line.
+once() {
+  local t0 t1
+  t0=$(date +%s%N)
+  # shellcheck disable=SC2086
+  $1 >/dev/null 2>&1 </dev/null
+  t1=$(date +%s%N)
+  echo $(( (t1 - t0) / 1000 ))
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# Median wall seconds of the three command lines, run interleaved (plain,
+# timeline, trace, plain, ...) so that a machine busy with something else
+# slows all three alike. Prints "plain timeline trace".
+walls() {
+  local i k
+  for ((i = 0; i < WARMUP; i++)); do for k in 1 2 3; do once "${!k}" >/dev/null; done; done
+  : >"$TMP/w1"; : >"$TMP/w2"; : >"$TMP/w3"
+  for ((i = 0; i < RUNS; i++)); do
+    for k in 1 2 3; do once "${!k}" >>"$TMP/w$k"; done
+  done
+  for k in 1 2 3; do median <"$TMP/w$k" | awk '{printf "%.4f ", $1 / 1e6}'; done
+  echo
 }
 
 # peak RSS in MiB of a command line (one run)
@@ -63,9 +81,8 @@ for w in $WORKLOADS; do
   plain_cmd="$LUASYNC $script $n"
   tl_cmd="$LUASYNC --timeline --width 100 $script $n"
   tr_cmd="$LUASYNC --trace $TMP/trace.json $script $n"
-  plain=$(wall "$plain_cmd"); plain_rss=$(rss "$plain_cmd")
-  tl=$(wall "$tl_cmd"); tl_rss=$(rss "$tl_cmd")
-  tr=$(wall "$tr_cmd"); tr_rss=$(rss "$tr_cmd")
+  read -r plain tl tr <<<"$(walls "$plain_cmd" "$tl_cmd" "$tr_cmd")"
+  plain_rss=$(rss "$plain_cmd"); tl_rss=$(rss "$tl_cmd"); tr_rss=$(rss "$tr_cmd")
   for row in "plain $plain $plain_rss" "--timeline $tl $tl_rss" "--trace $tr $tr_rss"; do
     read -r mode t m <<<"$row"
     printf '| %s %s | %s | %.4f | %.2f | %s | %.2f |\n' "$w" "$n" "$mode" "$t" \
@@ -73,5 +90,6 @@ for w in $WORKLOADS; do
   done
 done
 echo
-echo "÷ plain: the mode's median wall time (peak RSS) over the plain run's. The trace file of"
+echo "÷ plain: the mode's median wall time (peak RSS) over the plain run's; the three modes run"
+echo "interleaved. The trace file of"
 echo "the last --trace run was $(du -h "$TMP/trace.json" 2>/dev/null | cut -f1) (written to a temporary directory)."

@@ -179,6 +179,13 @@ bool Engine::build_catalog(std::string* err) {
       lua_pop(L, 1);
     }
     lua_settop(L, top);
+    // A lesson the index forgot would silently never be shown.
+    std::set<std::string> listed(order.begin(), order.end());
+    for (const auto& [path, _] : files_) {
+      auto slash = path.find('/');
+      if (slash != std::string::npos && path.substr(slash + 1) == "lesson.lua" && !listed.count(path.substr(0, slash)))
+        catalog_.problems.push_back("lessons/" + path.substr(0, slash) + " is not in lessons/index.lua");
+    }
   } else {
     // No index: every directory with a lesson.lua, in name order.
     std::set<std::string> dirs;

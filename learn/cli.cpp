@@ -99,7 +99,7 @@ std::string format_result(const ExerciseResult& r, const Term& term, bool verbos
   size_t failed = r.failed_count(), total = r.checks.size();
   if (failed == 0) {
     out += term.green(term.color ? "✓ " : "PASS ") + term.bold(name) + ": all " + plural(total, "check", "checks") +
-           " pass" + (verbose ? "" : "") + "\n";
+           " pass\n";
   } else {
     out += term.red(term.color ? "✗ " : "FAIL ") + term.bold(name) + ": " + std::to_string(failed) + " of " +
            plural(total, "check", "checks") + " failed (" + r.file + ")\n";
@@ -319,6 +319,7 @@ int cmd_check(Ctx& c) {
       // --all: one line each, with the first reason for a failure.
       if (r.passed()) {
         std::printf("%s %s\n", c.term.green(c.term.color ? "✓" : "PASS").c_str(), r.ex->name.c_str());
+        if (std::getenv("LUASYNC_LEARN_DEBUG")) std::printf("    (%.3f s)\n", r.seconds);
       } else {
         std::string why = r.problem;
         if (why.empty())

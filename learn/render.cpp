@@ -168,6 +168,13 @@ static std::string inline_md(const std::string& s, const Term& term) {
   return out;
 }
 
+// Characters (not bytes) in a UTF-8 string.
+static size_t utf8_width(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 std::string render_markdown(const std::string& md, const Term& term) {
   std::istringstream in(md);
   std::string line, out;
@@ -195,10 +202,11 @@ std::string render_markdown(const std::string& md, const Term& term) {
       size_t level = trimmed.find_first_not_of('#');
       std::string text = level == std::string::npos ? "" : trimmed.substr(level);
       text = text.substr(std::min(text.find_first_not_of(' '), text.size()));
+      size_t width = std::min<size_t>(utf8_width(text), 78);
       if (level == 1) {
-        out += term.bold(term.cyan(text)) + "\n" + term.cyan(std::string(std::min<size_t>(text.size(), 78), '=')) + "\n";
+        out += term.bold(term.cyan(inline_md(text, term))) + "\n" + term.cyan(std::string(width, '=')) + "\n";
       } else if (level == 2) {
-        out += term.bold(text) + "\n" + std::string(std::min<size_t>(text.size(), 78), '-') + "\n";
+        out += term.bold(inline_md(text, term)) + "\n" + std::string(width, '-') + "\n";
       } else {
         out += term.bold(inline_md(text, term)) + "\n";
       }

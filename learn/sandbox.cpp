@@ -561,8 +561,9 @@ static void limit_address_space(const Limits& limits) {
 [[noreturn]] void sandbox_child(Engine& engine, const SandboxJob& job, int first, const Limits& limits, int fd) {
   g.fd = fd;
   g.limits = limits;
-  std::signal(SIGPIPE, SIG_DFL);
-  std::signal(SIGINT, SIG_DFL);
+  // Default dispositions: watch mode's libuv handlers would write into the
+  // parent's signal pipe.
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
   int devnull = ::open("/dev/null", O_RDWR);
   if (devnull >= 0) {
     dup2(devnull, 0);

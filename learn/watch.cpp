@@ -41,8 +41,6 @@ struct Watch {
   bool quitting = false;
 };
 
-Watch* g_watch = nullptr;
-
 void restore_terminal() { uv_tty_reset_mode(); }
 
 void draw(Watch& w) {
@@ -215,7 +213,6 @@ void close_all(uv_handle_t* h, void*) {
 
 int watch_main(Engine& engine, Workspace& ws, Runner& runner, const Term& term) {
   Watch w;
-  g_watch = &w;
   w.engine = &engine;
   w.ws = &ws;
   w.runner = &runner;
@@ -258,7 +255,6 @@ int watch_main(Engine& engine, Workspace& ws, Runner& runner, const Term& term) 
   uv_walk(&w.loop, close_all, nullptr);
   uv_run(&w.loop, UV_RUN_DEFAULT);
   uv_loop_close(&w.loop);
-  g_watch = nullptr;
   return 0;
 }
 

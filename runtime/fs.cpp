@@ -636,20 +636,22 @@ class FsOp final : public IoObject {
 
 // ================================================================ Lua
 
-static std::string check_path(lua_State* L, int arg) {
+static const char* check_path(lua_State* L, int arg) {
   size_t n;
   const char* p = luaL_checklstring(L, arg, &n);
   if (n == 0) luaL_argerror(L, arg, "non-empty path expected");
   if (std::memchr(p, '\0', n)) luaL_argerror(L, arg, "path contains a zero byte");
-  return std::string(p, n);
+  return p;
 }
 
 // Makes the FsOp, lets `setup` fill it, starts it; returns its future.
+// Callers check their other arguments first: no Lua error may be raised
+// once C++ objects exist (in the loadable module, Lua errors longjmp).
 template <class Setup>
 static int run_op(lua_State* L, const char* fname, FsOp::Kind kind, Setup setup) {
   Loop* loop = io_loop(L, fname);
-  std::string path = check_path(L, 1);
-  auto* op = new FsOp(loop, kind, std::move(path));
+  const char* path = check_path(L, 1);
+  auto* op = new FsOp(loop, kind, path);
   IoHold hold(op);
   setup(op);
   op->start(L);
@@ -662,6 +664,7 @@ static int l_read_file(lua_State* L) {
 
 // write_file(path, data [, {atomic = true}])
 static int l_write_file(lua_State* L) {
+  check_path(L, 1);
   size_t n;
   const char* p = luaL_checklstring(L, 2, &n);
   bool atomic = false;
@@ -689,7 +692,8 @@ static int l_mkdir(lua_State* L) {
 }
 
 static int l_rename(lua_State* L) {
-  std::string to = check_path(L, 2);
+  check_path(L, 1);
+  const char* to = check_path(L, 2);
   return run_op(L, "rename", FsOp::Kind::Rename, [&](FsOp* op) { op->path2 = to; });
 }
 

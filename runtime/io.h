@@ -14,12 +14,18 @@
 // event; the event runs from the ready queue, in C++ frames where Lua calls
 // (and the errors they may raise) are safe, and resolves futures there.
 //
+// A libuv callback that ends a reference posts its event before releasing
+// (post, then release_uv), so while the loop runs an object is deleted only
+// from the ready queue or a Lua C function: its destructor may release
+// registry references (LuaRef) there.
+//
 // When the loop closes, it first calls each object's loop_closing() (a loop
 // close hook), where the object closes its handles with its own callbacks and
 // drops its Lua anchors; the loop then drops its ready queue without running
 // it, so `queued` references no longer count, and runs libuv until every
 // handle is closed. From then on the object is detached (loop() is null) and
-// is freed once its handles are closed and its userdata are collected.
+// is freed once its handles are closed and its userdata are collected (it
+// holds no Lua references any more, so that may happen in a libuv callback).
 #pragma once
 
 #include <lua.hpp>

@@ -239,6 +239,10 @@ void Loop::poll_io(double timeout) {
     // within what libuv's millisecond timer can hold).
     double capped = std::min(timeout * 1000.0, 1e12);
     auto ms = static_cast<uint64_t>(std::ceil(capped));
+    // libuv times timers from its cached loop time, refreshed only by
+    // uv_run: after Lua ran a while, a timer started from the stale time
+    // would already be due, and uv_run would then poll without a timeout.
+    uv_update_time(&uv_);
     uv_timer_start(&wake_, noop_timer_cb, ms, 0);
     uv_run(&uv_, UV_RUN_ONCE);
     uv_timer_stop(&wake_);

@@ -264,58 +264,36 @@ static StdioMode stdio_mode(lua_State* L, int opts, const char* name) {
   return m;
 }
 
-// _process.spawn(prog, args, opts) -> proc (raises OSError when it cannot start).
-static int l_spawn(lua_State* L) {
-  Loop* loop = io_loop(L, "create_subprocess_exec");
-  const char* prog = luaL_checkstring(L, 1);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  int opts = lua_isnoneornil(L, 3) ? 0 : 3;
-  if (opts) luaL_checktype(L, 3, LUA_TTABLE);
-
-  // argv: prog, then the arguments (anchored on the stack as strings).
-  lua_Integer nargs = luaL_len(L, 2);
-  if (nargs > 100000) luaL_error(L, "create_subprocess_exec: too many arguments");
-  luaL_checkstack(L, static_cast<int>(nargs) + 16, "too many arguments");
+// Starts the child; returns a libuv error or 0. The argument strings are
+// anchored on L's stack by the caller. No Lua error is raised here, so the
+// C++ objects of this frame are always destroyed (also when this runs in the
+// loadable module, where Lua errors longjmp).
+static int start_child(Loop* loop, lua_State* L, const char* prog, int args, int nargs, const char* cwd,
+                       int env_idx, const StdioMode modes[3], Process* p, Stream* pipes[3]) {
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(prog));
-  for (lua_Integer i = 1; i <= nargs; i++) {
-    lua_geti(L, 2, i);
-    if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
-      luaL_error(L, "bad argument #%d to 'create_subprocess_exec' (string expected, got %s)",
-                 static_cast<int>(i + 1), luaL_typename(L, -1));
-    argv.push_back(const_cast<char*>(lua_tostring(L, -1)));
-  }
+  for (int i = 1; i <= nargs; i++) argv.push_back(const_cast<char*>(lua_tostring(L, args + i - 1)));
   argv.push_back(nullptr);
-
+  std::vector<std::string> env_strings;
+  std::vector<char*> env;
   uv_process_options_t o{};
   o.file = prog;
   o.args = argv.data();
-  std::vector<std::string> env_strings;
-  std::vector<char*> env;
-  if (opts) {
-    if (lua_getfield(L, opts, "cwd") != LUA_TNIL) o.cwd = luaL_checkstring(L, -1);  // stays on the stack
-    if (lua_getfield(L, opts, "env") != LUA_TNIL) {
-      luaL_checktype(L, -1, LUA_TTABLE);
-      lua_pushnil(L);
-      while (lua_next(L, -2)) {
-        if (lua_type(L, -2) == LUA_TSTRING && (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)) {
-          lua_pushvalue(L, -1);  // tostring on a copy, not on the value lua_next needs
-          env_strings.push_back(std::string(lua_tostring(L, -3)) + "=" + lua_tostring(L, -1));
-          lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-      }
-      for (std::string& s : env_strings) env.push_back(s.data());
-      env.push_back(nullptr);
-      o.env = env.data();
+  o.cwd = cwd;
+  if (env_idx) {
+    lua_pushnil(L);
+    while (lua_next(L, env_idx)) {
+      if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING)
+        env_strings.push_back(std::string(lua_tostring(L, -2)) + "=" + lua_tostring(L, -1));
+      lua_pop(L, 1);
     }
+    for (std::string& e : env_strings) env.push_back(e.data());
+    env.push_back(nullptr);
+    o.env = env.data();
   }
-
-  static const char* const names[] = {"stdin", "stdout", "stderr"};
   uv_stdio_container_t stdio[3];
-  Stream* pipes[3] = {nullptr, nullptr, nullptr};
   for (int i = 0; i < 3; i++) {
-    switch (stdio_mode(L, opts, names[i])) {
+    switch (modes[i]) {
       case StdioMode::Inherit:
         stdio[i].flags = UV_INHERIT_FD;
         stdio[i].data.fd = i;
@@ -333,16 +311,69 @@ static int l_spawn(lua_State* L) {
   }
   o.stdio = stdio;
   o.stdio_count = 3;
+  int r = p->spawn(&o);
+  if (r < 0) {
+    for (int i = 0; i < 3; i++) {
+      if (!pipes[i]) continue;
+      pipes[i]->abort();
+      pipes[i]->release();
+      pipes[i] = nullptr;
+    }
+  }
+  return r;
+}
+
+// _process.spawn(prog, args, opts) -> proc (raises OSError when it cannot start).
+static int l_spawn(lua_State* L) {
+  Loop* loop = io_loop(L, "create_subprocess_exec");
+  const char* prog = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int opts = lua_isnoneornil(L, 3) ? 0 : 3;
+  if (opts) luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+
+  // Everything that may raise comes first: the arguments (pushed as
+  // strings, which anchors them), cwd, env (copied with string values),
+  // the stdio modes.
+  lua_Integer nargs = luaL_len(L, 2);
+  if (nargs > 100000) luaL_error(L, "create_subprocess_exec: too many arguments");
+  luaL_checkstack(L, static_cast<int>(nargs) + 16, "too many arguments");
+  int args = lua_gettop(L) + 1;
+  for (lua_Integer i = 1; i <= nargs; i++) {
+    lua_geti(L, 2, i);
+    if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+      luaL_error(L, "bad argument #%d to 'create_subprocess_exec' (string expected, got %s)",
+                 static_cast<int>(i + 1), luaL_typename(L, -1));
+    lua_tostring(L, -1);  // numbers become strings in place
+  }
+  const char* cwd = nullptr;
+  int env_idx = 0;
+  if (opts) {
+    if (lua_getfield(L, opts, "cwd") != LUA_TNIL) cwd = luaL_checkstring(L, -1);  // stays on the stack
+    if (lua_getfield(L, opts, "env") != LUA_TNIL) {
+      luaL_checktype(L, -1, LUA_TTABLE);
+      lua_newtable(L);  // a copy with string keys and values only
+      env_idx = lua_gettop(L);
+      lua_pushnil(L);
+      while (lua_next(L, env_idx - 1)) {
+        if (lua_type(L, -2) == LUA_TSTRING && (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)) {
+          lua_pushvalue(L, -2);
+          lua_pushstring(L, lua_tostring(L, -2));
+          lua_rawset(L, env_idx);
+        }
+        lua_pop(L, 1);
+      }
+    }
+  }
+  static const char* const names[] = {"stdin", "stdout", "stderr"};
+  StdioMode modes[3];
+  for (int i = 0; i < 3; i++) modes[i] = stdio_mode(L, opts, names[i]);
 
   auto* p = new Process(loop);
   IoHold hold(p);
-  int r = p->spawn(&o);
+  Stream* pipes[3] = {nullptr, nullptr, nullptr};
+  int r = start_child(loop, L, prog, args, static_cast<int>(nargs), cwd, env_idx, modes, p, pipes);
   if (r < 0) {
-    for (Stream* s : pipes) {
-      if (!s) continue;
-      s->abort();
-      s->release();
-    }
     push_os_error(L, r, prog);
     return lua_error(L);
   }
@@ -351,15 +382,15 @@ static int l_spawn(lua_State* L) {
   p->hold();
   luaL_setmetatable(L, kProcessMT);
   for (int i = 0; i < 3; i++) {
-    Stream* s = pipes[i];
-    if (!s) continue;
+    Stream* st = pipes[i];
+    if (!st) continue;
     if (i == 0) {
-      s->push_writer(L);
+      st->push_writer(L);
     } else {
-      s->start_reading();
-      s->push_reader(L);
+      st->start_reading();
+      st->push_reader(L);
     }
-    s->release();  // now held by its userdata
+    st->release();  // now held by its userdata
     lua_setiuservalue(L, -2, PUV_STDIN + i);
   }
   return 1;

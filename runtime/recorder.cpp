@@ -20,7 +20,6 @@ Recorder::Recorder(Loop* loop) : loop_(loop) {
   virtual_ = loop->clock().is_virtual();
   start_ = end_ = loop->time();
   start_real_ = end_real_ = virtual_ ? monotonic_seconds() : start_;
-  events_.reserve(1024);
   loop->recorder = this;
 }
 

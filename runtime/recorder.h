@@ -98,7 +98,9 @@ class Recorder {
 
   // --- the record ---
   const std::vector<TaskInfo>& tasks() const { return tasks_; }
-  const std::vector<Event>& events() const { return events_; }
+  // In the order they happened. A deque: it grows without copying, so a
+  // long recording never needs twice its size.
+  const std::deque<Event>& events() const { return events_; }
   const std::string& label(uint32_t i) const { return labels_[i]; }
   bool virtual_clock() const { return virtual_; }
   double start_time() const { return start_; }
@@ -124,7 +126,7 @@ class Recorder {
   bool virtual_ = false;
   double start_ = 0, end_ = 0, start_real_ = 0, end_real_ = 0;
   std::vector<TaskInfo> tasks_;
-  std::vector<Event> events_;
+  std::deque<Event> events_;
   std::deque<std::string> labels_;  // a deque: label_index_ holds views into it
   std::unordered_map<std::string_view, uint32_t> label_index_;
 };

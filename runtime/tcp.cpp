@@ -535,25 +535,31 @@ static size_t opt_limit(lua_State* L, int opts) {
   return static_cast<size_t>(limit);
 }
 
-static std::string check_port(lua_State* L, int arg, bool optional) {
+// The port as a string for getaddrinfo (numbers are converted in place, so
+// the result stays anchored at arg).
+static const char* check_port(lua_State* L, int arg, bool optional) {
   if (optional && lua_isnoneornil(L, arg)) return "0";
   if (lua_type(L, arg) == LUA_TNUMBER) {
     if (!lua_isinteger(L, arg)) luaL_argerror(L, arg, "port number expected, got a float");
-    return std::to_string(lua_tointeger(L, arg));
+    return lua_tostring(L, arg);
   }
   if (lua_type(L, arg) == LUA_TSTRING) return lua_tostring(L, arg);
   arg_error(L, arg, "port number");
 }
 
+// (Arguments are checked before any C++ object exists: in the loadable
+// module a Lua error longjmps over this frame.)
+
 // asyncio.open_connection(host, port [, {limit = n}]) -> future of reader, writer
 static int l_open_connection(lua_State* L) {
   Loop* loop = io_loop(L, "open_connection");
-  std::string host = lua_isnoneornil(L, 1) ? "localhost" : luaL_checkstring(L, 1);
-  std::string port = check_port(L, 2, false);
+  lua_settop(L, 3);
+  const char* host = lua_isnil(L, 1) ? "localhost" : luaL_checkstring(L, 1);
+  const char* port = check_port(L, 2, false);
   size_t limit = opt_limit(L, 3);
+  push_new_future(L);
   auto* c = new Connector(loop, host, port, limit);
   IoHold hold(c);
-  push_new_future(L);
   c->set_future(L, -1);
   c->on_done(L, -1, Connector::future_done);
   c->start(L);
@@ -566,8 +572,8 @@ static int l_start_server(lua_State* L) {
   if (lua_type(L, 1) != LUA_TFUNCTION && luaL_getmetafield(L, 1, "__call") == LUA_TNIL)
     arg_error(L, 1, "function");
   lua_settop(L, 4);
-  std::string host = lua_isnil(L, 2) ? "0.0.0.0" : luaL_checkstring(L, 2);
-  std::string port = check_port(L, 3, true);
+  const char* host = lua_isnil(L, 2) ? "0.0.0.0" : luaL_checkstring(L, 2);
+  const char* port = check_port(L, 3, true);
   size_t limit = opt_limit(L, 4);
   int backlog = kDefaultBacklog;
   if (!lua_isnil(L, 4)) {
@@ -575,10 +581,10 @@ static int l_start_server(lua_State* L) {
     backlog = static_cast<int>(luaL_optinteger(L, -1, kDefaultBacklog));
     lua_pop(L, 1);
   }
+  push_new_future(L);
   auto* st = new Starter(loop, host, port, limit, backlog);
   IoHold hold(st);
   st->handler = io_ref(L, 1);
-  push_new_future(L);
   st->set_future(L, -1);
   st->start(L);
   return 1;

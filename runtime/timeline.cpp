@@ -141,10 +141,20 @@ double nice_step(double x) {
   return 10 * p;
 }
 
-struct Interval {
-  Cls cls;  // kRun or kWait
-  double a, b;
-  std::string text;  // what a wait waits on
+// A row's bar, painted while the events are read in one pass (a long
+// recording is never held twice in memory).
+struct Bar {
+  std::vector<std::string> cell;
+  std::vector<Cls> cls;
+  double last = 0;     // when the current run or wait began
+  Cls mode = kWait;    // running or waiting since `last`
+  const Recorder::Event* why = nullptr;  // the Suspended event of the wait
+  bool ended = false;
+  struct Label {
+    int lo, hi;
+    const Recorder::Event* why;
+  };
+  std::vector<Label> labels;  // waits wide enough for their label
 };
 
 struct Row {
@@ -152,7 +162,6 @@ struct Row {
   int depth;
 };
 
-using EventList = std::vector<const Recorder::Event*>;
 
 class Chart {
  public:
@@ -171,8 +180,9 @@ class Chart {
   }
   std::string time_text(double t) const { return fixed((t - t0_) / unit_.scale, unit_.decimals); }
   void order_rows();
-  std::vector<Interval> intervals_of(uint32_t task, const EventList& evs) const;
-  std::string bar(uint32_t task, const EventList& evs) const;
+  void paint(Bar& b, Cls cls, double from, double to, const Recorder::Event* why) const;
+  void step(Bar& b, const Recorder::Event& e) const;
+  std::string finish(Bar& b, uint32_t task) const;
   std::string axis_labels(std::string* ruler) const;
 
   const Recorder& rec_;
@@ -215,101 +225,93 @@ void Chart::order_rows() {
   }
 }
 
-// The running and waiting intervals of a task, from its events.
-std::vector<Interval> Chart::intervals_of(uint32_t task, const EventList& evs) const {
-  std::vector<Interval> out;
-  const auto& info = rec_.tasks()[task];
-  double last = info.created;
-  Cls mode = kWait;  // created: scheduled, waiting for its first step
-  std::string text;
-  bool ended = false;
-  using K = Recorder::Kind;
-  for (const Recorder::Event* e : evs) {
-    switch (e->kind) {
-      case K::Created:
-        last = e->time;
-        break;
-      case K::Started:
-      case K::Resumed:
-        out.push_back({kWait, last, e->time, text});
-        last = e->time;
-        mode = kRun;
-        text.clear();
-        break;
-      case K::Suspended:
-        out.push_back({kRun, last, e->time, {}});
-        last = e->time;
-        mode = kWait;
-        text = rec_.describe_wait(*e);
-        break;
-      case K::Finished:
-      case K::Cancelled:
-      case K::Failed:
-        out.push_back({mode, last, e->time, text});
-        ended = true;
-        break;
+// Paints a run (over anything) or a wait (over blanks only) from..to; notes
+// where a wait's label could go.
+void Chart::paint(Bar& b, Cls cls, double from, double to, const Recorder::Event* why) const {
+  int c0 = col(from), c1 = col(to);
+  for (int c = c0; c <= c1; c++) {
+    if (cls == kRun) {
+      b.cell[c] = g_.run;
+      b.cls[c] = kRun;
+    } else if (b.cls[c] == kBlank) {
+      b.cell[c] = g_.wait;
+      b.cls[c] = kWait;
     }
-    if (ended) break;
   }
-  if (!ended) out.push_back({mode, last, t1_, text});
-  return out;
+  if (cls == kWait && why && why->wait != Recorder::Wait::Yield && c1 - c0 - 1 >= 6)
+    b.labels.push_back({c0 + 1, c1 - 1, why});
 }
 
-std::string Chart::bar(uint32_t task, const EventList& evs) const {
+// One event of the row's task: closes the run or wait in progress.
+void Chart::step(Bar& b, const Recorder::Event& e) const {
+  using K = Recorder::Kind;
+  if (b.ended) return;
+  switch (e.kind) {
+    case K::Created:
+      b.last = e.time;
+      b.mode = kWait;
+      b.why = nullptr;
+      break;
+    case K::Started:
+    case K::Resumed:
+      paint(b, kWait, b.last, e.time, b.why);
+      b.last = e.time;
+      b.mode = kRun;
+      b.why = nullptr;
+      break;
+    case K::Suspended:
+      paint(b, kRun, b.last, e.time, nullptr);
+      b.last = e.time;
+      b.mode = kWait;
+      b.why = &e;
+      break;
+    case K::Finished:
+    case K::Cancelled:
+    case K::Failed:
+      paint(b, b.mode, b.last, e.time, b.why);
+      b.ended = true;
+      break;
+  }
+}
+
+// Labels where they fit, the ending's mark, and the row's text.
+std::string Chart::finish(Bar& b, uint32_t task) const {
   const auto& info = rec_.tasks()[task];
-  std::vector<std::string> cell(bar_w_, " ");
-  std::vector<Cls> cls(bar_w_, kBlank);
-  auto intervals = intervals_of(task, evs);
-  for (const auto& iv : intervals) {
-    if (iv.cls != kWait) continue;
-    for (int c = col(iv.a); c <= col(iv.b); c++) {
-      cell[c] = g_.wait;
-      cls[c] = kWait;
-    }
-  }
-  for (const auto& iv : intervals) {
-    if (iv.cls != kRun) continue;
-    for (int c = col(iv.a); c <= col(iv.b); c++) {
-      cell[c] = g_.run;
-      cls[c] = kRun;
-    }
-  }
-  // Labels inside the waits they describe, where they fit between the
-  // steps at both ends with a cell to spare on each side.
-  for (const auto& iv : intervals) {
-    if (iv.cls != kWait || iv.text.empty() || iv.text == "yield") continue;
-    int lo = col(iv.a) + 1, hi = col(iv.b) - 1;
-    auto cps = code_points(iv.text);
+  if (!b.ended) paint(b, b.mode, b.last, t1_, b.why);  // still pending
+  // Labels inside the waits they describe, where they fit between the steps
+  // at both ends with a cell to spare on each side.
+  for (const auto& l : b.labels) {
+    auto cps = code_points(rec_.describe_wait(*l.why));
     int w = static_cast<int>(cps.size());
-    if (hi - lo + 1 < w + 2) continue;
+    if (l.hi - l.lo + 1 < w + 2) continue;
     bool clear = true;
-    for (int c = lo; c <= hi; c++) clear = clear && cls[c] == kWait;
+    for (int c = l.lo; c <= l.hi; c++) clear = clear && b.cls[c] == kWait;
     if (!clear) continue;
-    int start = lo + (hi - lo + 1 - w) / 2;
+    int start = l.lo + (l.hi - l.lo + 1 - w) / 2;
     for (int i = 0; i < w; i++) {
-      cell[start + i] = cps[i];
-      cls[start + i] = kText;
+      b.cell[start + i] = cps[i];
+      b.cls[start + i] = kText;
     }
   }
   if (info.ended >= 0 && info.outcome == Recorder::Outcome::Failed) {
-    cell[col(info.ended)] = g_.fail;
-    cls[col(info.ended)] = kFail;
+    b.cell[col(info.ended)] = g_.fail;
+    b.cls[col(info.ended)] = kFail;
   } else if (info.ended >= 0 && info.outcome == Recorder::Outcome::Cancelled) {
-    cell[col(info.ended)] = g_.cancel;
-    cls[col(info.ended)] = kCancel;
+    b.cell[col(info.ended)] = g_.cancel;
+    b.cls[col(info.ended)] = kCancel;
   }
   // Trailing blanks are dropped; colours change only between runs of a class.
   int last = bar_w_ - 1;
-  while (last >= 0 && cls[last] == kBlank) last--;
+  while (last >= 0 && b.cls[last] == kBlank) last--;
   std::string out;
   Cls cur = kBlank;
   for (int c = 0; c <= last; c++) {
-    if (st_.color && cls[c] != cur) {
+    if (st_.color && b.cls[c] != cur) {
       if (cur != kBlank) out += kReset;
-      out += color_of(cls[c]);
-      cur = cls[c];
+      out += color_of(b.cls[c]);
+      cur = b.cls[c];
     }
-    out += cell[c];
+    out += b.cell[c];
   }
   if (st_.color && cur != kBlank) out += kReset;
   return out;
@@ -350,13 +352,6 @@ std::string Chart::render() {
   span_ = t1_ - t0_;
   unit_ = unit_for(span_);
   order_rows();
-
-  // Events of the rows shown, per task, in order.
-  std::vector<int> row_of(tasks.size(), -1);
-  for (size_t i = 0; i < rows_.size(); i++) row_of[rows_[i].task] = static_cast<int>(i);
-  std::vector<EventList> evs(rows_.size());
-  for (const auto& e : rec_.events())
-    if (e.task < tasks.size() && row_of[e.task] >= 0) evs[row_of[e.task]].push_back(&e);
 
   // Columns: name, start, end, bar.
   int width = std::max(30, st_.width);
@@ -410,11 +405,21 @@ std::string Chart::render() {
   out += head + labels + "\n";
   out += left_pad + colored(ruler, kDim) + "\n";
 
-  // Rows.
+  // Rows: the bars are painted in one pass over the events.
+  std::vector<int> row_of(tasks.size(), -1);
+  for (size_t i = 0; i < rows_.size(); i++) row_of[rows_[i].task] = static_cast<int>(i);
+  std::vector<Bar> bars(rows_.size());
+  for (size_t i = 0; i < rows_.size(); i++) {
+    bars[i].cell.assign(bar_w_, " ");
+    bars[i].cls.assign(bar_w_, kBlank);
+    bars[i].last = tasks[rows_[i].task].created;
+  }
+  for (const auto& e : rec_.events())
+    if (e.task < tasks.size() && row_of[e.task] >= 0) step(bars[row_of[e.task]], e);
   for (size_t i = 0; i < rows_.size(); i++) {
     std::string line = fit(names[i], name_w, g_) + "  ";
     if (show_times) line += fit(starts[i], start_w, g_, true) + "  " + fit(ends[i], end_w, g_, true) + "  ";
-    line += bar(rows_[i].task, evs[i]);
+    line += finish(bars[i], rows_[i].task);
     out += line + "\n";
   }
   if (hidden_) {

@@ -14,10 +14,10 @@ local type, pairs, next, select, tostring, tonumber, error, pcall, xpcall =
 local setmetatable, getmetatable, rawget, rawset, rawequal, load =
   setmetatable, getmetatable, rawget, rawset, rawequal, load
 local collectgarbage = collectgarbage
-local s_format, s_rep, s_sub, s_find, s_match, s_gsub, s_byte =
-  string.format, string.rep, string.sub, string.find, string.match, string.gsub, string.byte
+local s_format, s_sub, s_find, s_match, s_gsub, s_byte =
+  string.format, string.sub, string.find, string.match, string.gsub, string.byte
 local t_concat, t_unpack, t_sort = table.concat, table.unpack, table.sort
-local m_floor, m_abs, m_type, m_huge = math.floor, math.abs, math.type, math.huge
+local m_floor, m_abs, m_type = math.floor, math.abs, math.type
 local d_getinfo, d_traceback = debug.getinfo, debug.traceback
 local real_asyncio, real_async, real_await = asyncio, async, await
 local iscoroutine, iscoroutinefunction, isfuture =

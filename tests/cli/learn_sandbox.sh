@@ -4,6 +4,7 @@
 # its `-- expect:` line gives, quickly, and the engine must go on with the
 # next check in a fresh sandbox (the second check reports, never "not run").
 source "$(dirname "$0")/lib.bash"
+expect_no_out() { grep -qE -- "$1" <<<"$out" && fail "stdout matches /$1/" || ok; }
 FIX="$(cd "$(dirname "$0")/../fixtures/sandbox" && pwd)"
 PWNED=/tmp/luasync-sandbox-pwned
 rm -f "$PWNED"
@@ -48,6 +49,11 @@ for ex in target fsbox procbox; do
   run learn check "$ex" --lessons "$FIX/lessons" --file "$FIX/lessons/01-target/solutions/$ex.lua"
   expect_rc 0; expect_out "^PASS $ex: all 2 checks pass"
 done
+
+case_ "a symbolic link to another file"
+ln -s /etc/passwd "$TMP/link.lua"
+run learn check target --lessons "$FIX/lessons" --file "$TMP/link.lua"
+expect_rc 1; expect_out 'link.lua is a symbolic link'; expect_no_out 'root:'
 
 case_ "a missing file"
 run learn check target --lessons "$FIX/lessons" --file "$TMP/nope.lua"

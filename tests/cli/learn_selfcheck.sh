@@ -35,6 +35,13 @@ expect_out 'workers.lua: no .out file'
 expect_out 'crash.lua: exits with status 1'
 expect_out 'broken example'
 
+case_ "a lesson missing from index.lua"
+cp -r "$FIX" "$TMP/unlisted"
+cp -r "$TMP/unlisted/02-tasks" "$TMP/unlisted/03-extra"
+run learn selfcheck --lessons "$TMP/unlisted"
+expect_rc 1
+expect_out 'lessons/03-extra is not in lessons/index.lua'
+
 case_ "a check file that does not load"
 printf 'return { { name = "x", run = "not a function" } }\n' > "$B/02-tasks/checks/forget.lua"
 run learn selfcheck --lessons "$B"

@@ -184,15 +184,16 @@ routes["redirect-to"] = function(req)
   return {status = tonumber(req.args.status_code) or 302, headers = {location = url}}
 end
 
+-- Routes that take a path argument (/status/<code>...); the others match
+-- their path exactly (/anything also takes any subpath).
+local takes_arg = {status = true, delay = true, bytes = true, stream = true, redirect = true, anything = true}
+
 -- httpbin.handler(req): the request handler (a coroutine function).
 httpbin.handler = async(function(req)
   if req.path == "/" then return INDEX end
   local name, arg = req.path:match("^/([%w%-]+)/?(.*)$")
   local route = name and routes[name]
-  if not route or (arg ~= "" and name ~= "anything" and
-      not (name == "status" or name == "delay" or name == "bytes" or name == "stream" or name == "redirect")) then
-    return not_found(req.path)
-  end
+  if not route or (arg ~= "" and not takes_arg[name]) then return not_found(req.path) end
   return route(req, arg)
 end)
 
