@@ -20,6 +20,7 @@ const char* libuv_version() { return uv_version_string(); }
 lua_State* new_state(const RunOptions& opts) {
   lua_State* L = luaL_newstate();
   if (!L) return nullptr;
+  lua_gc(L, LUA_GCGEN, 0, 0);  // as lua.c: suits many short-lived objects
   luaL_openlibs(L);
   luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
   lua_getfield(L, -1, "async");

@@ -58,94 +58,140 @@ void append_json_string(std::string& out, const std::string& s) {
   out += '"';
 }
 
-// Microseconds, at most 3 decimals, no trailing zeros.
-std::string micros(double seconds) {
+// Microseconds, at most 3 decimals, no trailing zeros, appended to out.
+void append_micros(std::string& out, double seconds) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3f", seconds * 1e6);
-  std::string s = buf;
-  if (s.find('.') != std::string::npos) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
+  int n = std::snprintf(buf, sizeof buf, "%.3f", seconds * 1e6);
+  while (n > 0 && buf[n - 1] == '0') n--;
+  if (n > 0 && buf[n - 1] == '.') n--;
+  if (n == 2 && buf[0] == '-' && buf[1] == '0') {
+    buf[0] = '0';
+    n = 1;
   }
-  if (s == "-0") s = "0";
-  return s;
+  out.append(buf, n);
 }
 
+// The JSON text, written to a file in 64 KiB pieces (a trace can hold
+// millions of events), or kept whole when there is no file.
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
-  // {"ph":ph,"pid":pid,"tid":tid,"name":name[,"ts":ts][,...extra]}
-  void event(const char* ph, int pid, uint64_t tid, const std::string& name, const std::string& rest) {
-    out_ += first_ ? "\n" : ",\n";
+  explicit Writer(FILE* f) : f_(f) {}
+  std::string& buf() { return buf_; }
+  // Starts {"ph":ph,"pid":pid,"tid":tid,"name":name: the caller appends the
+  // other fields, then calls end().
+  void begin(const char* ph, int pid, uint64_t tid, const std::string& name) {
+    buf_ += first_ ? "\n{\"ph\":\"" : ",\n{\"ph\":\"";
     first_ = false;
-    out_ += "{\"ph\":\"";
-    out_ += ph;
-    out_ += "\",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid) + ",\"name\":";
-    append_json_string(out_, name);
-    out_ += rest;
-    out_ += '}';
+    buf_ += ph;
+    char num[64];
+    int n = std::snprintf(num, sizeof num, "\",\"pid\":%d,\"tid\":%llu,\"name\":", pid,
+                          static_cast<unsigned long long>(tid));
+    buf_.append(num, n);
+    append_json_string(buf_, name);
   }
+  void ts(double seconds) {
+    buf_ += ",\"ts\":";
+    append_micros(buf_, seconds);
+  }
+  void end() {
+    buf_ += '}';
+    if (f_ && buf_.size() >= 65536) flush();
+  }
+  void flush() {
+    if (f_ && !buf_.empty()) {
+      if (std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) failed_ = true;
+      buf_.clear();
+    }
+  }
+  bool failed() const { return failed_; }
 
  private:
-  std::string& out_;
+  FILE* f_;
+  std::string buf_;
   bool first_ = true;
+  bool failed_ = false;
 };
 
 void write_recording(Writer& w, const Recorder& rec, int pid) {
   const auto& tasks = rec.tasks();
   double t0 = rec.start_time();
-  auto ts = [&](double t) { return ",\"ts\":" + micros(t - t0); };
+  std::string& b = w.buf();
   auto tid = [&](uint32_t task) { return tasks[task].number; };
+  auto thread_label = [&](uint32_t task) {
+    return tasks[task].label() + " [Task-" + std::to_string(tasks[task].number) + "]";
+  };
 
   std::string pname = "asyncio.run";
   if (rec.run_number > 0) pname += " #" + std::to_string(rec.run_number);
   pname += rec.virtual_clock() ? " (virtual clock)" : " (real clock)";
-  std::string args;
-  append_json_string(args, pname);
-  w.event("M", pid, 0, "process_name", ",\"args\":{\"name\":" + args + "}");
-  w.event("M", pid, 0, "process_sort_index", ",\"args\":{\"sort_index\":" + std::to_string(pid) + "}");
+  w.begin("M", pid, 0, "process_name");
+  b += ",\"args\":{\"name\":";
+  append_json_string(b, pname);
+  b += "}";
+  w.end();
+  w.begin("M", pid, 0, "process_sort_index");
+  b += ",\"args\":{\"sort_index\":" + std::to_string(pid) + "}";
+  w.end();
   for (uint32_t i = 0; i < tasks.size(); i++) {
-    std::string name;
-    append_json_string(name, tasks[i].label() + " [Task-" + std::to_string(tasks[i].number) + "]");
-    w.event("M", pid, tid(i), "thread_name", ",\"args\":{\"name\":" + name + "}");
-    w.event("M", pid, tid(i), "thread_sort_index", ",\"args\":{\"sort_index\":" + std::to_string(i) + "}");
+    w.begin("M", pid, tid(i), "thread_name");
+    b += ",\"args\":{\"name\":";
+    append_json_string(b, thread_label(i));
+    b += "}";
+    w.end();
+    w.begin("M", pid, tid(i), "thread_sort_index");
+    b += ",\"args\":{\"sort_index\":" + std::to_string(i) + "}";
+    w.end();
   }
 
   // Per task: where the running step began, and the wait in progress.
   struct State {
     double run_start = -1, run_real = 0;
-    std::string wait;  // open "B" event's name
-    bool waiting = false;
+    const Recorder::Event* wait = nullptr;  // the Suspended event of the open "B"
   };
   std::vector<State> st(tasks.size());
+  static const std::string kRun = "run";
   using K = Recorder::Kind;
-  auto end_run = [&](uint32_t task, const Recorder::Event& e) {
+  auto end_run = [&](uint32_t task, double time, double real) {
     State& s = st[task];
     if (s.run_start < 0) return;
-    w.event("X", pid, tid(task), "run",
-            ",\"cat\":\"run\"" + ts(s.run_start) + ",\"dur\":" + micros(e.time - s.run_start) +
-                ",\"args\":{\"real_us\":" + micros(e.real - s.run_real) + "}");
+    w.begin("X", pid, tid(task), kRun);
+    b += ",\"cat\":\"run\"";
+    w.ts(s.run_start - t0);
+    b += ",\"dur\":";
+    append_micros(b, time - s.run_start);
+    b += ",\"args\":{\"real_us\":";
+    append_micros(b, real - s.run_real);
+    b += "}";
+    w.end();
     s.run_start = -1;
   };
   auto end_wait = [&](uint32_t task, double t) {
     State& s = st[task];
-    if (!s.waiting) return;
-    w.event("E", pid, tid(task), s.wait, ",\"cat\":\"wait\"" + ts(t));
-    s.waiting = false;
+    if (!s.wait) return;
+    w.begin("E", pid, tid(task), rec.describe_wait(*s.wait));
+    b += ",\"cat\":\"wait\"";
+    w.ts(t - t0);
+    w.end();
+    s.wait = nullptr;
+  };
+  auto instant = [&](uint32_t task, const char* name, double t) {
+    w.begin("i", pid, tid(task), name);
+    b += ",\"s\":\"t\",\"cat\":\"task\"";
+    w.ts(t - t0);
   };
   for (const auto& e : rec.events()) {
     if (e.task >= tasks.size()) continue;
     State& s = st[e.task];
     switch (e.kind) {
       case K::Created: {
-        std::string a = ",\"s\":\"t\",\"cat\":\"task\"" + ts(e.time);
+        instant(e.task, "created", e.time);
         uint32_t p = tasks[e.task].parent;
         if (p != Recorder::kNone) {
-          std::string by;
-          append_json_string(by, tasks[p].label() + " [Task-" + std::to_string(tasks[p].number) + "]");
-          a += ",\"args\":{\"by\":" + by + "}";
+          b += ",\"args\":{\"by\":";
+          append_json_string(b, thread_label(p));
+          b += "}";
         }
-        w.event("i", pid, tid(e.task), "created", a);
+        w.end();
         break;
       }
       case K::Started:
@@ -155,57 +201,60 @@ void write_recording(Writer& w, const Recorder& rec, int pid) {
         s.run_real = e.real;
         break;
       case K::Suspended:
-        end_run(e.task, e);
-        s.wait = rec.describe_wait(e);
-        s.waiting = true;
-        w.event("B", pid, tid(e.task), s.wait, ",\"cat\":\"wait\"" + ts(e.time));
+        end_run(e.task, e.time, e.real);
+        s.wait = &e;
+        w.begin("B", pid, tid(e.task), rec.describe_wait(e));
+        b += ",\"cat\":\"wait\"";
+        w.ts(e.time - t0);
+        w.end();
         break;
       case K::Finished:
-        end_run(e.task, e);
-        end_wait(e.task, e.time);
-        w.event("i", pid, tid(e.task), "finished", ",\"s\":\"t\",\"cat\":\"task\"" + ts(e.time));
-        break;
       case K::Cancelled:
-        end_run(e.task, e);
+      case K::Failed:
+        end_run(e.task, e.time, e.real);
         end_wait(e.task, e.time);
-        w.event("i", pid, tid(e.task), "cancelled", ",\"s\":\"t\",\"cat\":\"task\"" + ts(e.time));
+        instant(e.task, e.kind == K::Finished ? "finished" : e.kind == K::Cancelled ? "cancelled" : "failed",
+                e.time);
+        if (e.kind == K::Failed) {
+          b += ",\"args\":{\"error\":";
+          append_json_string(b, tasks[e.task].error);
+          b += "}";
+        }
+        w.end();
         break;
-      case K::Failed: {
-        end_run(e.task, e);
-        end_wait(e.task, e.time);
-        std::string err;
-        append_json_string(err, tasks[e.task].error);
-        w.event("i", pid, tid(e.task), "failed",
-                ",\"s\":\"t\",\"cat\":\"task\"" + ts(e.time) + ",\"args\":{\"error\":" + err + "}");
-        break;
-      }
     }
   }
   // Still pending when the recording stopped: close what is open.
   for (uint32_t i = 0; i < tasks.size(); i++) {
-    if (st[i].run_start >= 0) {
-      Recorder::Event e{};
-      e.time = rec.end_time();
-      e.real = rec.end_real();
-      end_run(i, e);
-    }
+    end_run(i, rec.end_time(), rec.end_real());
     end_wait(i, rec.end_time());
   }
 }
 
-}  // namespace
-
-std::string chrome_trace_json(const std::vector<const Recorder*>& recs) {
-  std::string out = "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"generator\":\"luasync " LUASYNC_VERSION
-                    "\"},\"traceEvents\":[";
-  Writer w(out);
+void write_all(Writer& w, const std::vector<const Recorder*>& recs) {
+  w.buf() += "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"generator\":\"luasync " LUASYNC_VERSION
+             "\"},\"traceEvents\":[";
   int n = 0;
   for (const Recorder* r : recs) {
     n++;
     write_recording(w, *r, r->run_number > 0 ? r->run_number : n);
   }
-  out += "\n]}\n";
-  return out;
+  w.buf() += "\n]}\n";
+}
+
+}  // namespace
+
+std::string chrome_trace_json(const std::vector<const Recorder*>& recs) {
+  Writer w(nullptr);
+  write_all(w, recs);
+  return std::move(w.buf());
+}
+
+bool write_chrome_trace(FILE* f, const std::vector<const Recorder*>& recs) {
+  Writer w(f);
+  write_all(w, recs);
+  w.flush();
+  return !w.failed();
 }
 
 }  // namespace luasync

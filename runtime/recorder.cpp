@@ -377,6 +377,14 @@ static bool write_and_close(FILE* f, const std::string& text, const char* what) 
   return ok;
 }
 
+// Closes a trace file written by write_chrome_trace; reports a failure.
+static bool close_trace(FILE* f, bool written) {
+  int saved = errno;
+  bool ok = std::fclose(f) == 0 && written;
+  if (!ok) std::fprintf(stderr, "luasync: cannot write the trace: %s\n", std::strerror(written ? errno : saved));
+  return ok;
+}
+
 void RunRecording::finish(lua_State* L) {
   if (!rec_) return;
   rec_->stop();
@@ -398,7 +406,7 @@ void RunRecording::finish(lua_State* L) {
     }
   }
   if (trace_file_) {
-    write_and_close(trace_file_, chrome_trace_json({rec_.get()}), "trace");
+    close_trace(trace_file_, write_chrome_trace(trace_file_, {rec_.get()}));
     trace_file_ = nullptr;
   }
   rec_.reset();
@@ -461,7 +469,7 @@ bool record_session_finish(lua_State* L) {
   if (s->trace_file) {
     std::vector<const Recorder*> recs;
     for (auto& r : s->runs) recs.push_back(r.get());
-    ok = write_and_close(s->trace_file, chrome_trace_json(recs), "trace") && ok;
+    ok = close_trace(s->trace_file, write_chrome_trace(s->trace_file, recs)) && ok;
     s->trace_file = nullptr;
   }
   return ok;

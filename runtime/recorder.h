@@ -151,8 +151,10 @@ struct TimelineStyle {
 std::string render_timeline(const Recorder& rec, const TimelineStyle& style);
 
 // A Chrome trace event format document (JSON) of one or more recordings,
-// one process per recording (chrome_trace.cpp).
+// one process per recording (chrome_trace.cpp): as a string, or written to
+// f as it is made (returns false if a write failed; f stays open).
 std::string chrome_trace_json(const std::vector<const Recorder*>& recs);
+bool write_chrome_trace(FILE* f, const std::vector<const Recorder*>& recs);
 
 // ---------------------------------------------------------------- options
 

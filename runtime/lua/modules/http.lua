@@ -27,7 +27,10 @@
 -- asyncio.TimeoutError; HTTP 4xx/5xx are ordinary responses unless
 -- raise_for_status is asked for (http.HTTPError, with .status).
 -- Cancelling the task that waits on a request aborts the transfer and frees
--- its connection.
+-- its connection. Under the virtual clock, time does not jump while a
+-- transfer's sockets are busy or it is still connecting; once they have been
+-- quiet for the loop's autojump grace, it does (so a server in this process
+-- that sleeps on the loop clock costs no real time).
 --
 -- Server (h2o's HTTP/1.1 on the loop; see runtime/http_server.h):
 --
@@ -42,8 +45,9 @@
 -- lower-case). It returns a string (200, text/plain), nil (204), or a table
 -- {status =, headers =, body =, json =}, where body may also be a function
 -- that returns the next chunk (it may await) or nil at the end: the body is
--- then streamed (chunked), one chunk in flight at a time. An error in the
--- handler is printed and answered with a 500.
+-- then streamed (chunked), one chunk in flight at a time (the head goes out
+-- with the first chunk). An error in the handler is printed and answered
+-- with a 500.
 local asyncio = ...
 local native = require("asyncio._http")
 local json = require("asyncio.json")
