@@ -108,6 +108,21 @@ void push_future_children(lua_State* L, int idx) {
   lua_pushnil(L);
 }
 
+void future_set_label(lua_State* L, int idx, const char* label) {
+  idx = lua_absindex(L, idx);
+  if (lua_getiuservalue(L, idx, UV_EXTRA) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_pushstring(L, label);
+    lua_setiuservalue(L, idx, UV_EXTRA);
+    return;
+  }
+  lua_pop(L, 1);
+  push_extra(L, idx);
+  lua_pushstring(L, label);
+  lua_setfield(L, -2, "label");
+  lua_pop(L, 1);
+}
+
 // asyncio._label(fut, label [, children]) -> fut: says what a plain future
 // stands for ("lock", "queue get", "read"), for timelines and call graphs,
 // and optionally which futures it waits for (an array or a set, kept by

@@ -112,5 +112,9 @@ void push_extra(lua_State* L, int idx);  // pushes the UV_EXTRA table, creating 
 // else is there, else the table's field `label`.
 void push_future_label(lua_State* L, int idx);
 void push_future_children(lua_State* L, int idx);
+// Labels the plain future at idx (what asyncio._label(fut, label) does), so
+// that timelines and call graphs say what it is: I/O layers call it on the
+// futures they create ("read", "connect", "http GET /x").
+void future_set_label(lua_State* L, int idx, const char* label);
 
 }  // namespace luasync

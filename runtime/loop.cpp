@@ -271,7 +271,10 @@ bool Loop::run_once() {
       } else {
         // Virtual clock: jump to the next timer unless I/O can still make
         // progress. In-flight requests get a real-time grace to complete.
-        poll_io(0);
+        // A loopback event often only enables the next one (an accept starts
+        // a read whose data is already there), so poll a few times before
+        // concluding that nothing is coming.
+        for (int i = 0; i < 3 && ready_.empty(); i++) poll_io(0);
         if (ready_.empty()) {
           if (io_busy())
             poll_io(opts_.autojump_grace);

@@ -1,7 +1,12 @@
 // modules.cpp: see modules.h.
 #include "modules.h"
 
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <cstring>
+#include <vector>
 #include <string>
 
 #include "embedded_lua.h"
@@ -10,10 +15,42 @@
 #include "runtime.h"
 #include "tcp.h"
 
-extern "C" int luaopen_asyncio__http(lua_State* L);
+// Defined when the HTTP objects are linked in (the asyncio.so module); in
+// the luasync executable they live in a plugin loaded on first use.
+extern "C" int luaopen_asyncio__http(lua_State* L) __attribute__((weak));
 extern "C" int luaopen_asyncio__json(lua_State* L);
 
 namespace luasync {
+
+// Loads the HTTP plugin (lib/luasync/http.so beside or above the executable,
+// $LUASYNC_PLUGIN_DIR, or the install directory) and opens it.
+static int load_http(lua_State* L) {
+  if (luaopen_asyncio__http) return luaopen_asyncio__http(L);
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("LUASYNC_PLUGIN_DIR")) dirs.push_back(env);
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    std::string dir(exe, std::strrchr(exe, '/') - exe);
+    dirs.push_back(dir + "/lib/luasync");
+    dirs.push_back(dir + "/../lib/luasync");
+  }
+  dirs.push_back(LUASYNC_PLUGIN_INSTALL_DIR);
+  std::string tried;
+  for (const std::string& d : dirs) {
+    std::string path = d + "/http.so";
+    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      tried += "\n\t" + path + ": " + dlerror();
+      continue;
+    }
+    auto open = reinterpret_cast<lua_CFunction>(dlsym(h, "luaopen_asyncio__http"));
+    if (!open) return luaL_error(L, "%s has no luaopen_asyncio__http", path.c_str());
+    return open(L);  // the plugin stays loaded for the life of the process
+  }
+  return luaL_error(L, "cannot load luasync's HTTP support (http.so); tried:%s", tried.c_str());
+}
 
 // Native parts of submodules: {"asyncio._NAME", luaopen function}. Each I/O
 // layer adds its line here.
@@ -21,7 +58,7 @@ static const luaL_Reg kNativeModules[] = {
     {"asyncio._stream", luaopen_stream},
     {"asyncio._process", luaopen_process},
     {"asyncio._fs", luaopen_fs},
-    {"asyncio._http", luaopen_asyncio__http},
+    {"asyncio._http", load_http},
     {"asyncio._json", luaopen_asyncio__json},
     {nullptr, nullptr},
 };
