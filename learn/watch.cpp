@@ -37,6 +37,7 @@ struct Watch {
   Exercise* current = nullptr;
   std::string last_result;  // the rendered check result
   std::string note;         // a hint or message below it
+  std::string checked;      // the exercise file's content at the last check
   enum class Screen { Exercise, List, ConfirmReset } screen = Screen::Exercise;
   bool quitting = false;
 };
@@ -81,7 +82,20 @@ void draw(Watch& w) {
   std::fflush(stdout);
 }
 
+// The whole content of a file, or "" if it cannot be read.
+std::string slurp(const std::string& path) {
+  std::string out;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[8192];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    std::fclose(f);
+  }
+  return out;
+}
+
 void check_now(Watch& w) {
+  w.checked = slurp(w.ws->path_of(*w.current));
   std::vector<Job> jobs(1);
   jobs[0].ex = w.current;
   jobs[0].path = w.ws->path_of(*w.current);
@@ -93,6 +107,8 @@ void check_now(Watch& w) {
 
 void on_debounce(uv_timer_t* h) {
   Watch& w = *static_cast<Watch*>(h->data);
+  // Saved without a change (or our own reset echoing back): nothing to do.
+  if (slurp(w.ws->path_of(*w.current)) == w.checked) return;
   w.note.clear();
   check_now(w);
   draw(w);
