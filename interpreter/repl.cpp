@@ -122,8 +122,11 @@ local asyncio = ...
 local run, current_task, await, async, iscoroutine =
   asyncio.run, asyncio.current_task, asyncio.await, asyncio.async, asyncio.iscoroutine
 asyncio.run = function(coro, opts)
-  if iscoroutine(coro) and current_task() then return await(coro) end
-  return run(coro, opts)
+  if not current_task() then return run(coro, opts) end
+  if not iscoroutine(coro) then
+    error("bad argument #1 to 'run' (coroutine object expected, got " .. type(coro) .. ")", 2)
+  end
+  return await(coro)
 end
 return function(body)
   local input = async(body)

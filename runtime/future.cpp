@@ -344,6 +344,9 @@ bool future_cancel_default(lua_State* L, int idx, int msg_idx) {
 }
 
 bool future_cancel(lua_State* L, int idx, int msg_idx) {
+  // Cancelling a task cancels what it awaits, recursively along a chain of
+  // tasks: each level needs a little stack of the caller's thread.
+  luaL_checkstack(L, 8, "cancel chain too deep");
   idx = lua_absindex(L, idx);
   if (msg_idx) msg_idx = lua_absindex(L, msg_idx);
   Future* f = to_future(L, idx);

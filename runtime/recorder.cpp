@@ -1,6 +1,7 @@
 // recorder.cpp: the task recorder and the recording options (see recorder.h).
 #include "recorder.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>

@@ -55,6 +55,9 @@ struct Runtime {
   // Debug mode default for asyncio.run (set by `luasync --debug`).
   bool default_debug = false;
   bool default_virtual = false;
+  // Nesting of task_cancel -> future_cancel -> task_cancel... along a chain of
+  // tasks awaiting tasks; bounded so a long chain cannot exhaust the C stack.
+  int cancel_depth = 0;
   // Coroutine objects created and not yet awaited, scheduled or collected.
   int64_t unawaited = 0;
   // Coroutine objects created since the last coro_flush_recent (ring table).

@@ -313,12 +313,30 @@ void task_timer_fired(lua_State* L, Task* t, uint32_t gen, bool dead) {
 }
 
 bool task_cancel(lua_State* L, int idx, int msg_idx) {
+  luaL_checkstack(L, 8, "cancel chain too deep");
   idx = lua_absindex(L, idx);
   Task* t = to_task(L, idx);
   if (t->log_traceback) future_mark_retrieved(L, t);
   if (t->done()) return false;
   t->num_cancels_requested++;
-  if (t->waiting == Task::Wait::Future) {
+  Runtime* rt = runtime(L);
+  if (t->waiting == Task::Wait::Future && !t->in_cancel && rt->cancel_depth < 1000) {
+    // Cancel what it waits on (Python: self._fut_waiter.cancel(msg)). Tasks
+    // awaiting each other in a cycle would recurse forever, and a very long
+    // chain would exhaust the C stack: there the request just stays pending
+    // (must_cancel) until the task is woken.
+    struct Guard {
+      Task* t;
+      Runtime* rt;
+      Guard(Task* t, Runtime* rt) : t(t), rt(rt) {
+        t->in_cancel = true;
+        rt->cancel_depth++;
+      }
+      ~Guard() {
+        t->in_cancel = false;
+        rt->cancel_depth--;
+      }
+    } guard(t, rt);
     lua_getiuservalue(L, idx, UV_WAITER);
     bool r = future_cancel(L, -1, msg_idx);
     lua_pop(L, 1);
@@ -392,10 +410,23 @@ void push_task_repr(lua_State* L, int idx) {
       luaL_addlstring(&b, tail.data(), tail.size());
     }
   } else if (t->waiting == Task::Wait::Future) {
+    // What it waits on, one level deep (a chain of tasks awaiting tasks
+    // would otherwise nest without bound).
+    static thread_local int nesting = 0;
+    std::string w = "...";
+    if (nesting == 0) {
+      nesting++;
+      lua_getiuservalue(L, idx, UV_WAITER);
+      try {
+        w = describe_value(L, -1);
+      } catch (...) {
+        nesting--;
+        throw;
+      }
+      nesting--;
+      lua_pop(L, 1);
+    }
     luaL_addstring(&b, " wait_for=");
-    lua_getiuservalue(L, idx, UV_WAITER);
-    std::string w = describe_value(L, -1);
-    lua_pop(L, 1);
     luaL_addlstring(&b, w.data(), w.size());
   } else if (t->waiting == Task::Wait::Timer) {
     luaL_addstring(&b, " sleeping");

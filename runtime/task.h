@@ -48,6 +48,7 @@ struct Task : Future {
   // future would in Python, whatever cancel()/uncancel() happen meanwhile.
   bool wake_cancelled = false;
   bool started = false;
+  bool in_cancel = false;  // task_cancel is running for it (cycle guard)
   bool linked = false;
   Wait waiting = Wait::None;
   uint32_t timer_gen = 0;      // generation of the live timer entry

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -161,7 +163,6 @@ struct Row {
   uint32_t task;
   int depth;
 };
-
 
 class Chart {
  public:
