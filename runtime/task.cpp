@@ -318,9 +318,13 @@ bool task_cancel(lua_State* L, int idx, int msg_idx) {
   Task* t = to_task(L, idx);
   if (t->log_traceback) future_mark_retrieved(L, t);
   if (t->done()) return false;
+  // Reached again through a cycle of tasks awaiting each other: this task is
+  // already being cancelled, so the nested request is declined (the caller
+  // then keeps its own request pending, as when a waiter is done already).
+  if (t->in_cancel) return false;
   t->num_cancels_requested++;
   Runtime* rt = runtime(L);
-  if (t->waiting == Task::Wait::Future && !t->in_cancel && rt->cancel_depth < 1000) {
+  if (t->waiting == Task::Wait::Future && rt->cancel_depth < 1000) {
     // Cancel what it waits on (Python: self._fut_waiter.cancel(msg)). Tasks
     // awaiting each other in a cycle would recurse forever, and a very long
     // chain would exhaust the C stack: there the request just stays pending
