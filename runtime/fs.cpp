@@ -160,6 +160,7 @@ class File final : public IoObject {
 
   void push_op(lua_State* L, Op::Kind kind, Fmt fmt, size_t n, const char* p, size_t len) {
     Future* f = push_new_future(L);
+    future_set_label(L, -1, "file");  // named in timelines
     Op op{kind, fmt, n, {}, io_ref(L, -1), f};
     if (p) op.data.assign(p, len);
     ops_.push_back(std::move(op));
@@ -384,6 +385,7 @@ class FsOp final : public IoObject {
   // Pushes the future and starts the first request.
   void start(lua_State* L) {
     push_new_future(L);
+    future_set_label(L, -1, "open");  // named in timelines
     fut_ = io_ref(L, -1);
     future_ = to_future(L, -1);
     hold_uv();  // until finish()

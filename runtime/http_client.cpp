@@ -800,6 +800,7 @@ int push_wait(lua_State* L, Transfer* t) {
   }
   lua_pushliteral(L, "wait");
   push_new_future(L);
+  future_set_label(L, -1, "http response");  // named in timelines
   t->waiter = main_ref(L, -1);
   t->waiting = true;
   return 2;

@@ -61,6 +61,7 @@ class Process final : public IoObject {
 
   void push_wait(lua_State* L) {
     push_new_future(L);
+    future_set_label(L, -1, "process");  // named in timelines
     if (exited_) {
       lua_pushinteger(L, returncode());
       resolve_top(L, -2, 1);

@@ -250,6 +250,7 @@ void Stream::push_read(lua_State* L, Op op, size_t n, const char* sep, size_t se
     scanned_ = 0;
   }
   Future* f = push_new_future(L);
+  future_set_label(L, -1, "read");  // named in timelines
   if (op_ready()) {
     complete_read(L, -1);
     return;
@@ -385,6 +386,7 @@ void Stream::push_drain(lua_State* L) {
     return;
   }
   push_new_future(L);
+  future_set_label(L, -1, "drain");  // named in timelines
   drain_waiters_.push_back(io_ref(L, -1));
 }
 
@@ -443,6 +445,7 @@ void Stream::push_wait_closed(lua_State* L) {
     return;
   }
   push_new_future(L);
+  future_set_label(L, -1, "wait_closed");  // named in timelines
   closed_waiters_.push_back(io_ref(L, -1));
 }
 

@@ -82,6 +82,7 @@ class Server final : public IoObject {
 
   void push_serve_forever(lua_State* L) {
     push_new_future(L);
+    future_set_label(L, -1, "serve_forever");  // named in timelines
     serve_waiters_.push_back(io_ref(L, -1));
     on_done(L, -1, serve_done);  // cancelling serve_forever() closes the server
   }
@@ -558,6 +559,7 @@ static int l_open_connection(lua_State* L) {
   const char* port = check_port(L, 2, false);
   size_t limit = opt_limit(L, 3);
   push_new_future(L);
+  future_set_label(L, -1, "connect");  // named in timelines
   auto* c = new Connector(loop, host, port, limit);
   IoHold hold(c);
   c->set_future(L, -1);
@@ -582,6 +584,7 @@ static int l_start_server(lua_State* L) {
     lua_pop(L, 1);
   }
   push_new_future(L);
+  future_set_label(L, -1, "start_server");  // named in timelines
   auto* st = new Starter(loop, host, port, limit, backlog);
   IoHold hold(st);
   st->handler = io_ref(L, 1);
