@@ -22,6 +22,7 @@ PACKAGES=(
   libjansson-dev                # JSON (asyncio.json, response:json())
   libgtest-dev                  # C++ unit tests
   tmux                          # REPL tests drive a pseudo-terminal
+  jq libxml2-utils              # grading tests check the JSON and JUnit reports (jq, xmllint)
 )
 
 install_missing() {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "grade.h"
 #include "interpreter.h"
 
 namespace {
@@ -23,6 +24,7 @@ const char* kUsage =
     "       luasync [options] -e CODE [args...]\n"
     "       luasync httpbin [--port N] [--host H]   a local HTTP test server\n"
     "       luasync learn [COMMAND]      lessons and exercises (luasync learn --help)\n"
+    "       luasync grade SUBMISSION...  grade submissions of the exercises (luasync grade --help)\n"
     "\n"
     "Runs Lua 5.4 with Python-style async/await: the globals asyncio, async and\n"
     "await are preloaded (see docs/api.md). Without FILE or -e, starts the REPL.\n"
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
   opts.argv0 = argv[0];
   // `luasync learn ...`: the lessons (learn/cli.cpp).
   if (argc >= 2 && std::strcmp(argv[1], "learn") == 0) return luasync::learn::learn_main(argc - 1, argv + 1);
+  // `luasync grade ...`: grading for instructors (learn/grade.cpp).
+  if (argc >= 2 && std::strcmp(argv[1], "grade") == 0) return luasync::learn::grade_main(argc - 1, argv + 1);
   // `luasync httpbin ...`: the built-in HTTP test server (asyncio.httpbin).
   if (argc >= 2 && std::strcmp(argv[1], "httpbin") == 0) {
     opts.code = "return require('asyncio.httpbin').cli(...)";

@@ -70,11 +70,15 @@ class Runner {
                                       progress = nullptr);
 
   const Limits& limits() const { return limits_; }
+  // File descriptors the sandbox children close first thing (the grader's
+  // worker pipes: learner code must hold nothing of the grader's).
+  void close_in_children(std::vector<int> fds) { close_in_children_ = std::move(fds); }
 
  private:
   Engine& engine_;
   Limits limits_;
   int jobs_;
+  std::vector<int> close_in_children_;
 };
 
 // Reads a learner's file: false with a kind message if it is missing, too
