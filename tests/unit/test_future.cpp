@@ -13,71 +13,15 @@
 #include "coro.h"
 #include "future.h"
 #include "loop.h"
+#include "lua_state_test.h"
 #include "runtime.h"
 
 using namespace luasync;
 
 namespace {
 
-class FutureTest : public ::testing::Test {
+class FutureTest : public LuaStateTest {
  protected:
-  lua_State* L = nullptr;
-  Loop* loop = nullptr;
-  int loop_idx = 0;
-
-  void SetUp() override {
-    L = luaL_newstate();
-    ASSERT_NE(L, nullptr);
-    luaL_openlibs(L);
-    luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
-    lua_getfield(L, -1, "async");
-    lua_setglobal(L, "async");
-    lua_getfield(L, -1, "await");
-    lua_setglobal(L, "await");
-    lua_pop(L, 1);
-  }
-
-  void TearDown() override {
-    if (loop) close_loop();
-    coro_flush_recent(L);
-    lua_close(L);
-  }
-
-  Loop* open_loop() {
-    Loop::Options o;
-    o.virtual_clock = true;
-    loop = loop_open(L, o);
-    loop_idx = lua_gettop(L);
-    return loop;
-  }
-
-  void close_loop() {
-    loop_shutdown(L, loop);
-    lua_settop(L, loop_idx - 1);
-    loop = nullptr;
-  }
-
-  std::string eval(const std::string& code, const char* name = "=unit") {
-    int top = lua_gettop(L);
-    if (luaL_loadbuffer(L, code.data(), code.size(), name) != LUA_OK) {
-      std::string e = lua_tostring(L, -1);
-      lua_settop(L, top);
-      return "error: " + e;
-    }
-    std::string out;
-    if (lua_pcall(L, 0, LUA_MULTRET, 0) != LUA_OK) {
-      out = "error: " + safe_tostring(L, -1);
-    } else {
-      for (int i = top + 1; i <= lua_gettop(L); i++) out += (i > top + 1 ? "|" : "") + safe_tostring(L, i);
-    }
-    lua_settop(L, top);
-    return out;
-  }
-
-  // Runs `body` as the main coroutine of asyncio.run on the virtual clock.
-  std::string run(const std::string& body, const char* name = "=unit") {
-    return eval("return asyncio.run(async(function()\n" + body + "\nend)(), {clock = 'virtual'})", name);
-  }
 
   // The future in global `name`.
   Future* global_future(const char* name) {
