@@ -10,26 +10,17 @@
 #include "asyncio_lib.h"
 #include "coro.h"
 #include "loop.h"
+#include "lua_state_test.h"
 #include "runtime.h"
 
 using namespace luasync;
 
 namespace {
 
-class CoroTest : public ::testing::Test {
+class CoroTest : public LuaStateTest {
  protected:
-  lua_State* L = nullptr;
-
   void SetUp() override {
-    L = luaL_newstate();
-    ASSERT_NE(L, nullptr);
-    luaL_openlibs(L);
-    luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
-    lua_getfield(L, -1, "async");
-    lua_setglobal(L, "async");
-    lua_getfield(L, -1, "await");
-    lua_setglobal(L, "await");
-    lua_pop(L, 1);
+    LuaStateTest::SetUp();
     // coro_state(c): "created", "running" or "done", read from C++.
     lua_pushcfunction(L, [](lua_State* S) -> int {
       Coro* c = to_coro(S, 1);
@@ -38,32 +29,6 @@ class CoroTest : public ::testing::Test {
       return 1;
     });
     lua_setglobal(L, "coro_state");
-  }
-
-  void TearDown() override {
-    coro_flush_recent(L);
-    lua_close(L);
-  }
-
-  std::string eval(const std::string& code, const char* name = "=unit") {
-    int top = lua_gettop(L);
-    if (luaL_loadbuffer(L, code.data(), code.size(), name) != LUA_OK) {
-      std::string e = lua_tostring(L, -1);
-      lua_settop(L, top);
-      return "error: " + e;
-    }
-    std::string out;
-    if (lua_pcall(L, 0, LUA_MULTRET, 0) != LUA_OK) {
-      out = "error: " + safe_tostring(L, -1);
-    } else {
-      for (int i = top + 1; i <= lua_gettop(L); i++) out += (i > top + 1 ? "|" : "") + safe_tostring(L, i);
-    }
-    lua_settop(L, top);
-    return out;
-  }
-
-  std::string run(const std::string& body, const char* name = "=unit") {
-    return eval("return asyncio.run(async(function()\n" + body + "\nend)(), {clock = 'virtual'})", name);
   }
 
   // Makes the "never awaited" finalizers run now.

@@ -10,6 +10,7 @@
 #include "asyncio_lib.h"
 #include "coro.h"
 #include "loop.h"
+#include "lua_state_test.h"
 #include "runtime.h"
 #include "traceback.h"
 
@@ -17,20 +18,10 @@ using namespace luasync;
 
 namespace {
 
-class TracebackTest : public ::testing::Test {
+class TracebackTest : public LuaStateTest {
  protected:
-  lua_State* L = nullptr;
-
   void SetUp() override {
-    L = luaL_newstate();
-    ASSERT_NE(L, nullptr);
-    luaL_openlibs(L);
-    luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
-    lua_getfield(L, -1, "async");
-    lua_setglobal(L, "async");
-    lua_getfield(L, -1, "await");
-    lua_setglobal(L, "await");
-    lua_pop(L, 1);
+    LuaStateTest::SetUp();
     // frames(): the frames of the caller, as stack_frames formats them.
     lua_pushcfunction(L, [](lua_State* S) -> int {
       std::string f = stack_frames(S, 1);
@@ -38,11 +29,6 @@ class TracebackTest : public ::testing::Test {
       return 1;
     });
     lua_setglobal(L, "frames");
-  }
-
-  void TearDown() override {
-    coro_flush_recent(L);
-    lua_close(L);
   }
 
   // Runs a chunk the way the interpreter does (the traceback handler as
@@ -57,23 +43,6 @@ class TracebackTest : public ::testing::Test {
     }
     std::string out;
     if (lua_pcall(L, 0, 0, top + 1) != LUA_OK) out = traceback_of_last_error(L, -1);
-    lua_settop(L, top);
-    return out;
-  }
-
-  std::string eval(const std::string& code, const char* name = "=unit") {
-    int top = lua_gettop(L);
-    if (luaL_loadbuffer(L, code.data(), code.size(), name) != LUA_OK) {
-      std::string e = lua_tostring(L, -1);
-      lua_settop(L, top);
-      return "error: " + e;
-    }
-    std::string out;
-    if (lua_pcall(L, 0, LUA_MULTRET, 0) != LUA_OK) {
-      out = "error: " + safe_tostring(L, -1);
-    } else {
-      for (int i = top + 1; i <= lua_gettop(L); i++) out += (i > top + 1 ? "|" : "") + safe_tostring(L, i);
-    }
     lua_settop(L, top);
     return out;
   }
