@@ -952,20 +952,8 @@ void open_http_client(lua_State* L) {
       {"finished", l_transfer_finished},
       {nullptr, nullptr},
   };
-  if (luaL_newmetatable(L, kSessionMT)) {
-    luaL_newlib(L, session_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_session_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
-  if (luaL_newmetatable(L, kTransferMT)) {
-    luaL_newlib(L, transfer_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_transfer_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
+  httpd::register_metatable(L, kSessionMT, session_methods, l_session_gc);
+  httpd::register_metatable(L, kTransferMT, transfer_methods, l_transfer_gc);
   lua_pushcfunction(L, l_session_new);
   lua_setfield(L, -2, "session");
 }

@@ -13,6 +13,19 @@
 
 namespace luasync::httpd {
 
+// Registers metatable `name` (once) with `methods` as its __index table and
+// `gc` as its __gc. Leaves the stack unchanged.
+inline void register_metatable(lua_State* L, const char* name, const luaL_Reg* methods, lua_CFunction gc) {
+  if (luaL_newmetatable(L, name)) {
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+}
+
 // Objects that libuv/curl/h2o callbacks refer to by id. A native entry
 // scheduled on the loop carries the id (never a pointer), and looks the
 // object up when it runs: if the object is gone by then, nothing happens.

@@ -866,20 +866,8 @@ void open_http_server(lua_State* L) {
       {"connected", l_ex_connected},
       {nullptr, nullptr},
   };
-  if (luaL_newmetatable(L, kServerMT)) {
-    luaL_newlib(L, server_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_server_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
-  if (luaL_newmetatable(L, kExchangeMT)) {
-    luaL_newlib(L, exchange_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_ex_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
+  httpd::register_metatable(L, kServerMT, server_methods, l_server_gc);
+  httpd::register_metatable(L, kExchangeMT, exchange_methods, l_ex_gc);
   lua_pushcfunction(L, l_listen);
   lua_setfield(L, -2, "listen");
 }
