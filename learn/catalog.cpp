@@ -117,7 +117,7 @@ bool Engine::create_state(std::string* err) {
     *err = "the checker is missing from this build";
     return false;
   }
-  if (luaL_loadbufferx(L, c->code, c->size, c->name, "t") != LUA_OK) {
+  if (luaL_loadbufferx(L, c->code, c->size, c->name, "b") != LUA_OK) {
     *err = lua_tostring(L, -1);
     return false;
   }

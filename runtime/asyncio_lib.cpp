@@ -323,7 +323,7 @@ int open_asyncio(lua_State* L) {
   register_modules(L);
   // The Lua layer, compiled into the binary, in dependency order.
   for (const EmbeddedChunk* c = embedded_runtime_chunks(); c->name; c++) {
-    if (luaL_loadbufferx(L, c->code, c->size, c->name, "t") != LUA_OK) lua_error(L);
+    if (luaL_loadbufferx(L, c->code, c->size, c->name, "b") != LUA_OK) lua_error(L);
     lua_pushvalue(L, asyncio_idx);
     lua_call(L, 1, 0);
   }

@@ -66,7 +66,7 @@ static const luaL_Reg kNativeModules[] = {
 // package.preload loader for an embedded Lua submodule (upvalue: its index).
 static int load_embedded(lua_State* L) {
   const EmbeddedChunk* c = embedded_module_chunks() + lua_tointeger(L, lua_upvalueindex(1));
-  if (luaL_loadbufferx(L, c->code, c->size, c->name, "t") != LUA_OK) lua_error(L);
+  if (luaL_loadbufferx(L, c->code, c->size, c->name, "b") != LUA_OK) lua_error(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, runtime(L)->asyncio_ref);
   lua_call(L, 1, 1);
   return 1;
