@@ -18,6 +18,8 @@
 #include <deque>
 #include <filesystem>
 
+#include "modules.h"
+
 namespace luasync::learn {
 
 bool ExerciseResult::passed() const {
@@ -258,6 +260,12 @@ std::vector<ExerciseResult> Runner::run(
     r.file = job.display.empty() ? job.path : job.display;
     started[j] = static_cast<double>(now_ns()) / 1e9;
     engine_.load_checks(*job.ex);
+    if (job.ex->grants.http) {
+      // Loaded here, once, rather than by each sandbox child; if it fails,
+      // the child's require says why.
+      std::string ignored;
+      preload_http_plugin(&ignored);
+    }
     if (job.mode == Mode::Check)
       for (const auto& c : job.ex->checks) r.checks.push_back({c.name, c.points, CheckResult::NotRun, "", 0, ""});
     if (!job.ex->problem.empty()) {

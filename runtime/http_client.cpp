@@ -35,6 +35,7 @@
 #include "future.h"
 #include "http_common.h"
 #include "http_server.h"
+#include "io.h"
 #include "loop.h"
 #include "lua_ref.h"
 
@@ -72,6 +73,7 @@ struct Transfer {
   char errbuf[CURL_ERROR_SIZE] = {0};
   bool in_multi = false;
   bool has_socket = false;  // curl has registered a socket for it
+  bool local = false;       // to a server of this process over loopback (is_local_target)
   long max_redirects = 10;
 
   // The response head: headers of the current block until the final one.
@@ -108,7 +110,33 @@ struct Transfer {
   void resume_if_drained();
 };
 
+// Is `url` served by this process: a loopback host and a port one of its
+// servers listens on? Such a transfer waits on this loop's own tasks (the
+// handler), never on the outside world.
+bool is_local_target(const std::string& url) {
+  CURLU* u = curl_url();
+  if (!u) return false;
+  bool local = false;
+  char* host = nullptr;
+  char* port = nullptr;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+    std::string h = host;
+    bool loopback = h == "localhost" || h == "[::1]" || h.rfind("127.", 0) == 0;
+    local = loopback && is_local_listener(std::atoi(port));
+  }
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return local;
+}
+
 // ---------------------------------------------------------------- Session
+
+// Real milliseconds of quiet after which a transfer to a server of this
+// process lets the virtual clock go (Session::on_activity).
+constexpr uint64_t kLocalGraceMs = 1;
 
 struct SocketPoll {
   uv_poll_t poll;
@@ -190,10 +218,21 @@ bool Session::all_paused() const {
   return true;
 }
 
-// Real I/O happened: hold the virtual clock for another grace period.
+// Real I/O happened: hold the virtual clock for another grace period. A
+// transfer to a server of this process only needs a short one: on loopback
+// each step of the exchange follows the previous at once, so a millisecond
+// without activity means it waits on a task of this loop (the handler
+// sleeping, say), and every jump of the virtual clock costs that much real
+// time instead of the whole grace.
 void Session::on_activity() {
   if (!virtual_clock || closed || running == 0) return;
-  if (all_paused()) {
+  bool active = false, remote = false;
+  for (Transfer* t : transfers) {
+    if (!t->in_multi || t->paused) continue;
+    active = true;
+    remote = remote || !t->local;
+  }
+  if (!active) {
     release_hold();
     return;
   }
@@ -201,7 +240,7 @@ void Session::on_activity() {
     loop->hold_clock();
     held = true;
   }
-  uv_timer_start(&idle_timer, on_idle, grace_ms, 0);
+  uv_timer_start(&idle_timer, on_idle, remote ? grace_ms : kLocalGraceMs, 0);
 }
 
 void Session::after_change() {
@@ -725,6 +764,7 @@ int l_session_request(lua_State* L) {
   t->id = g_transfers.add(t);
   t->method = method;
   t->url.assign(url, url_len);
+  t->local = is_local_target(t->url);
   t->timeout = timeout;
   t->max_redirects = max_redirects;
   t->easy = curl_easy_init();
@@ -959,6 +999,10 @@ void open_http_client(lua_State* L) {
 }
 
 }  // namespace luasync
+
+// What preload_http_plugin (modules.h) runs after loading the plugin: the
+// library-wide set-up of libcurl (and OpenSSL), done once before forking.
+extern "C" void luasync_http_global_init() { luasync::global_init(); }
 
 // require("asyncio._http"): the native primitives of asyncio.http.
 extern "C" int luaopen_asyncio__http(lua_State* L) {

@@ -16,6 +16,7 @@
 
 #include "future.h"
 #include "http_common.h"
+#include "io.h"
 #include "loop.h"
 #include "lua_ref.h"
 
@@ -109,6 +110,7 @@ struct Server {
   std::vector<LuaRef> close_waiters;
   std::string host;
   int port = 0;
+  bool listening = false;  // registered with add_local_listener
   uint64_t connections_total = 0, requests_total = 0;
 
   void handle_closed();
@@ -291,6 +293,8 @@ void finalize(lua_State* L, void* data) {
 void server_close(Server* s) {
   if (s->closing) return;
   s->closing = true;
+  if (s->listening) remove_local_listener(s->port);
+  s->listening = false;
   uv_close(reinterpret_cast<uv_handle_t*>(&s->listener), listener_closed);
   // What h2o_context_request_shutdown does for HTTP/1 (whose callback is
   // empty): later requests are answered with "Connection: close". (Not the
@@ -713,6 +717,8 @@ int l_listen(lua_State* L) {
   uv_tcp_getsockname(&s->listener, reinterpret_cast<struct sockaddr*>(&bound), &blen);
   s->port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<struct sockaddr_in6*>(&bound)->sin6_port
                                               : reinterpret_cast<struct sockaddr_in*>(&bound)->sin_port);
+  add_local_listener(s->port);
+  s->listening = true;
 
   h2o_config_init(&s->config);
   s->config.server_name = h2o_iovec_init(H2O_STRLIT("luasync"));

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
 
 #include "future.h"
 #include "runtime.h"
@@ -178,5 +179,17 @@ void new_io_type(lua_State* L, const char* name, const luaL_Reg* methods, const 
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 }
+
+// Per thread, like the loops that own the servers.
+static thread_local std::unordered_map<int, int> t_local_listeners;
+
+void add_local_listener(int port) { t_local_listeners[port]++; }
+
+void remove_local_listener(int port) {
+  auto it = t_local_listeners.find(port);
+  if (it != t_local_listeners.end() && --it->second == 0) t_local_listeners.erase(it);
+}
+
+bool is_local_listener(int port) { return t_local_listeners.count(port) != 0; }
 
 }  // namespace luasync

@@ -131,4 +131,13 @@ void push_done_future(lua_State* L);
 void new_io_type(lua_State* L, const char* name, const luaL_Reg* methods, const luaL_Reg* meta,
                  lua_CFunction index = nullptr);
 
+// Ports on which a server of this process (asyncio.start_server, http.serve)
+// listens. A client talking to one of them over loopback waits on its own
+// loop, not on the outside world, so the virtual clock need not wait a
+// real-time grace for it (see the HTTP client). Counted: add and remove in
+// pairs.
+void add_local_listener(int port);
+void remove_local_listener(int port);
+bool is_local_listener(int port);
+
 }  // namespace luasync

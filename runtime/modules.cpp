@@ -22,10 +22,16 @@ extern "C" int luaopen_asyncio__json(lua_State* L);
 
 namespace luasync {
 
-// Loads the HTTP plugin (lib/luasync/http.so beside or above the executable,
-// $LUASYNC_PLUGIN_DIR, or the install directory) and opens it.
-static int load_http(lua_State* L) {
-  if (luaopen_asyncio__http) return luaopen_asyncio__http(L);
+// The plugin stays loaded for the life of the process.
+static void* http_plugin_handle = nullptr;
+static lua_CFunction http_plugin_open = nullptr;
+
+// Finds and loads the HTTP plugin (lib/luasync/http.so beside or above the
+// executable, $LUASYNC_PLUGIN_DIR, or the install directory) once per
+// process; returns its open function, or nullptr with `err` set.
+static lua_CFunction http_plugin(std::string* err) {
+  if (luaopen_asyncio__http) return luaopen_asyncio__http;
+  if (http_plugin_open) return http_plugin_open;
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("LUASYNC_PLUGIN_DIR")) dirs.push_back(env);
   char exe[4096];
@@ -45,11 +51,32 @@ static int load_http(lua_State* L) {
       tried += "\n\t" + path + ": " + dlerror();
       continue;
     }
-    auto open = reinterpret_cast<lua_CFunction>(dlsym(h, "luaopen_asyncio__http"));
-    if (!open) return luaL_error(L, "%s has no luaopen_asyncio__http", path.c_str());
-    return open(L);  // the plugin stays loaded for the life of the process
+    http_plugin_handle = h;
+    http_plugin_open = reinterpret_cast<lua_CFunction>(dlsym(h, "luaopen_asyncio__http"));
+    if (!http_plugin_open) *err = path + " has no luaopen_asyncio__http";
+    return http_plugin_open;
   }
-  return luaL_error(L, "cannot load luasync's HTTP support (http.so); tried:%s", tried.c_str());
+  *err = "cannot load luasync's HTTP support (http.so); tried:" + tried;
+  return nullptr;
+}
+
+static int load_http(lua_State* L) {
+  std::string err;
+  lua_CFunction open = http_plugin(&err);
+  if (!open) return luaL_error(L, "%s", err.c_str());
+  return open(L);
+}
+
+bool preload_http_plugin(std::string* err) {
+  if (!http_plugin(err)) return false;
+  if (luaopen_asyncio__http) return true;  // linked in: nothing to gain
+  static bool initialized = false;
+  if (!initialized) {
+    initialized = true;
+    using Init = void (*)();
+    if (auto init = reinterpret_cast<Init>(dlsym(http_plugin_handle, "luasync_http_global_init"))) init();
+  }
+  return true;
 }
 
 // Native parts of submodules: {"asyncio._NAME", luaopen function}. Each I/O

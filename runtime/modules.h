@@ -8,9 +8,17 @@
 
 #include <lua.hpp>
 
+#include <string>
+
 namespace luasync {
 
 // Adds package.preload entries for every submodule.
 void register_modules(lua_State* L);
+
+// Loads the HTTP plugin now rather than on the first require("asyncio.http"):
+// a process that forks many children which will use HTTP (the lesson
+// sandbox) loads its ~40 shared libraries once instead of once per child.
+// False, with `err` set, when the plugin cannot be found or loaded.
+bool preload_http_plugin(std::string* err);
 
 }  // namespace luasync

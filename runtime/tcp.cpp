@@ -51,6 +51,8 @@ class Server final : public IoObject {
           port_ = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
         }
         host_ = host;
+        add_local_listener(port_);
+        listening_ = true;
       }
     }
     return r;
@@ -69,6 +71,7 @@ class Server final : public IoObject {
   void close(lua_State* L) {
     if (closing_) return;
     closing_ = true;
+    stop_listening();
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), close_cb);
     self_.reset();
     std::vector<LuaRef> waiters;
@@ -129,6 +132,7 @@ class Server final : public IoObject {
     accepted_.clear();  // each closes itself
     if (!closing_) {
       closing_ = true;
+      stop_listening();
       uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), close_cb);
     }
   }
@@ -194,8 +198,14 @@ class Server final : public IoObject {
     }
   }
 
+  void stop_listening() {
+    if (listening_) remove_local_listener(port_);
+    listening_ = false;
+  }
+
   uv_tcp_t tcp_;
   size_t limit_;
+  bool listening_ = false;  // registered with add_local_listener
   bool closing_ = false;
   bool closed_ = false;
   int active_ = 0;  // connections accepted and not yet closed
