@@ -1,6 +1,8 @@
 -- Checks for the parallel_fib exercise. The child processes do real work in
 -- real time, so these checks look at the order of events, not at the clock.
-local ns = { 17, 18, 19, 20 }
+-- Small inputs: the checks are about the order of events, and every process
+-- costs the grader a start of luasync.
+local ns = { 18, 19, 20 }
 
 return {
   {
@@ -11,10 +13,9 @@ return {
       t.no_error(r)
       local got = r.values[1]
       t.ok(type(got) == "table", "fibs should return a table")
-      t.eq(got[1], 1597, "fib(17)")
-      t.eq(got[2], 2584, "fib(18)")
-      t.eq(got[3], 4181, "fib(19)")
-      t.eq(got[4], 6765, "fib(20)")
+      t.eq(got[1], 2584, "fib(18)")
+      t.eq(got[2], 4181, "fib(19)")
+      t.eq(got[3], 6765, "fib(20)")
     end,
   },
   {
