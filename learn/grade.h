@@ -86,9 +86,9 @@ struct PoolJob {
 };
 
 // The worker processes: `jobs` of them, each forked from the engine state
-// (every check file loaded) and each running one sandbox child at a time, so
-// at most `jobs` learner programs run at once. A lost worker (killed from
-// outside) is replaced and its job given to the new one once.
+// (every check file loaded), each running two sandbox children at a time
+// (grade_pool.cpp says why). A lost worker (killed from outside) is replaced
+// and its exercises given to the new one once.
 class GradePool {
  public:
   GradePool(Engine& engine, const Limits& limits, int jobs);
@@ -98,10 +98,11 @@ class GradePool {
 
   // Starts the workers; false with a message on failure.
   bool start(std::string* err);
-  // True when a worker is free to take a job.
+  // True when a worker can take another job.
   bool idle() const;
-  // Hands a job to a free worker.
+  // Hands a job to the least busy worker (call only when idle()).
   void submit(PoolJob job);
+  // Jobs handed out and not finished yet.
   size_t busy() const;
   // Waits (at most timeout_ms; -1: until something happens) for finished
   // jobs and returns them: the id and the result.
@@ -110,7 +111,8 @@ class GradePool {
  private:
   struct Worker;
   bool spawn(Worker& w, std::string* err);
-  void send(Worker& w);
+  void send(Worker& w, PoolJob job, int attempts);
+  void renew_deadline(Worker& w);
   void lost(Worker& w, const std::string& why, std::vector<std::pair<size_t, ExerciseResult>>* out);
 
   Engine& engine_;

@@ -1,19 +1,25 @@
 // grade_pool.cpp: the grader's worker processes (see GradePool in grade.h).
 //
 // Each worker is forked from the grader once every check file is loaded, so
-// it holds the warm engine state and little else; for each exercise it is
-// handed, it runs the engine's Runner with one slot (a sandbox child forked
-// from that state, as `luasync learn check` does) and sends the result back.
-// Forking from a small worker instead of the grader keeps fork() cheap while
-// the grader's memory grows with the results, and lets the workers fork in
-// parallel. Protocol, one record per line, fields encoded with encode_field:
+// it holds the warm engine state and little else. The grader keeps up to
+// kDepth exercises in flight per worker; a worker takes whatever has arrived
+// and runs it with the engine's Runner, kSlots sandbox children at a time
+// (each forked from that state, as `luasync learn check` does), sending each
+// result back as soon as it is known. Two children per worker keep the CPUs
+// busy while a check waits (on an in-process server, a subprocess, the
+// virtual clock's grace): with one, a 2-core machine idled a fifth of the
+// time. Forking from a small worker instead of the grader keeps fork() cheap
+// while the grader's memory grows with the results, and lets the workers
+// fork in parallel. Protocol, one record per line, fields encoded with
+// encode_field:
 //   grader -> worker   J id exercise-index display source
 //   worker -> grader   X id seconds problem
 //                      C status line limit message   (one per check, in order;
 //                                                     status: p pass, f fail, n not run)
 //                      Z
-// A worker that dies or stops answering fails the exercise it had (with a
-// message saying so) and is replaced.
+// A worker that dies or stops answering is replaced, and the exercises it
+// had go to the new one once before they count as failed (with a message
+// saying so).
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -27,6 +33,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <algorithm>
 
 #include "grade.h"
 
@@ -83,6 +91,12 @@ std::string serialize(size_t id, const ExerciseResult& r) {
   return out;
 }
 
+// Sandbox children each worker runs at once, and exercises the grader hands
+// a worker before it has answered (enough to fill the slots again while
+// results travel back).
+constexpr int kSlots = 2;
+constexpr size_t kDepth = 4;
+
 // The worker's life: jobs in, results out, until the grader closes the pipe.
 [[noreturn]] void worker_main(Engine& engine, const Limits& limits, int in, int out, pid_t grader) {
   // A worker does not outlive the grader (killed by a batch system, say).
@@ -96,27 +110,39 @@ std::string serialize(size_t id, const ExerciseResult& r) {
     dup2(devnull, 1);
     if (devnull > 2) close(devnull);
   }
-  Runner runner(engine, limits, 1);
+  Runner runner(engine, limits, kSlots);
   runner.close_in_children({in, out});
   std::string buf;
   char chunk[65536];
+  std::vector<Job> jobs;
+  std::vector<size_t> ids;
   for (;;) {
     size_t nl;
     while ((nl = buf.find('\n')) != std::string::npos) {
       auto f = split_tabs(buf.substr(0, nl));
       buf.erase(0, nl + 1);
       if (f.size() < 5 || f[0] != "J") _exit(3);
-      size_t id = std::strtoull(f[1].c_str(), nullptr, 10);
       size_t ex = std::strtoull(f[2].c_str(), nullptr, 10);
       if (ex >= engine.catalog().exercises.size()) _exit(3);
-      std::vector<Job> jobs(1);
-      jobs[0].ex = &engine.catalog().exercises[ex];
-      jobs[0].path = f[3];
-      jobs[0].display = f[3];
-      jobs[0].has_source = true;
-      jobs[0].source = std::move(f[4]);
-      auto results = runner.run(jobs);
-      if (!write_all(out, serialize(id, results[0]))) _exit(0);
+      ids.push_back(std::strtoull(f[1].c_str(), nullptr, 10));
+      Job& job = jobs.emplace_back();
+      job.ex = &engine.catalog().exercises[ex];
+      job.path = f[3];
+      job.display = f[3];
+      job.has_source = true;
+      job.source = std::move(f[4]);
+    }
+    // Run what has arrived once nothing more is waiting in the pipe.
+    pollfd pfd = {in, POLLIN, 0};
+    if (!jobs.empty() && poll(&pfd, 1, 0) == 0) {
+      bool ok = true;
+      runner.run(jobs, [&](const ExerciseResult& r, size_t, size_t) {
+        if (ok && !write_all(out, serialize(ids[r.index], r))) ok = false;
+      });
+      if (!ok) _exit(0);
+      jobs.clear();
+      ids.clear();
+      continue;
     }
     ssize_t n = read(in, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
@@ -134,14 +160,15 @@ struct GradePool::Worker {
   int to = -1;    // jobs to the worker
   int from = -1;  // results from it
   std::string buf;
-  bool busy = false;
-  size_t id = 0;  // the job it has
-  Exercise* ex = nullptr;
-  std::string display;
-  std::string source;  // kept to hand the job to a new worker if this one is lost
-  int attempts = 0;
+  struct InFlight {
+    PoolJob job;  // its source is kept to hand it to a new worker if this one is lost
+    int attempts = 0;
+  };
+  std::deque<InFlight> inflight;  // in the order sent
   uint64_t deadline = 0;
   ExerciseResult partial;  // the result being received
+  size_t partial_id = 0;
+  const Exercise* partial_ex = nullptr;
   bool receiving = false;
 };
 
@@ -153,7 +180,7 @@ GradePool::~GradePool() {
     if (w->to >= 0) close(w->to);
     if (w->from >= 0) close(w->from);
     if (w->pid > 0) {
-      if (w->busy) kill(w->pid, SIGKILL);
+      if (!w->inflight.empty()) kill(w->pid, SIGKILL);
       while (waitpid(w->pid, nullptr, 0) < 0 && errno == EINTR) {
       }
     }
@@ -214,28 +241,34 @@ bool GradePool::start(std::string* err) {
 
 bool GradePool::idle() const {
   for (const Worker* w : workers_)
-    if (!w->busy) return true;
+    if (w->inflight.size() < kDepth) return true;
   return false;
 }
 
 size_t GradePool::busy() const {
   size_t n = 0;
-  for (const Worker* w : workers_) n += w->busy;
+  for (const Worker* w : workers_) n += w->inflight.size();
   return n;
 }
 
-void GradePool::send(Worker& w) {
-  size_t index = static_cast<size_t>(w.ex - engine_.catalog().exercises.data());
-  std::string rec = "J\t" + std::to_string(w.id) + "\t" + std::to_string(index) + "\t" + encode_field(w.display) +
-                    "\t" + encode_field(w.source) + "\n";
-  w.busy = true;
-  w.attempts++;
-  // A worker answers within the Runner's own limits (each check at most
-  // the time limit plus a second before its child is killed); this is
-  // only a backstop for a worker that stopped answering altogether.
-  w.deadline = now_ms() + static_cast<uint64_t>((limits_.real_seconds + 2.0) * 1000.0 *
-                                                static_cast<double>(w.ex->checks.size() + 1)) + 10000;
-  if (!write_all(w.to, rec)) {
+// A worker answers within the Runner's own limits (each check at most the
+// time limit plus a second before its child is killed); this is only a
+// backstop for a worker that stopped answering altogether, renewed whenever
+// it sends something.
+void GradePool::renew_deadline(Worker& w) {
+  size_t checks = 0;
+  for (const auto& f : w.inflight) checks += f.job.ex->checks.size() + 1;
+  w.deadline = now_ms() + static_cast<uint64_t>((limits_.real_seconds + 2.0) * 1000.0 * static_cast<double>(checks)) +
+               10000;
+}
+
+void GradePool::send(Worker& w, PoolJob job, int attempts) {
+  size_t index = static_cast<size_t>(job.ex - engine_.catalog().exercises.data());
+  std::string rec = "J\t" + std::to_string(job.id) + "\t" + std::to_string(index) + "\t" + encode_field(job.display) +
+                    "\t" + encode_field(job.source) + "\n";
+  w.inflight.push_back({std::move(job), attempts + 1});
+  renew_deadline(w);
+  if (w.to >= 0 && !write_all(w.to, rec)) {
     // Noticed as a lost worker by the next wait().
     close(w.to);
     w.to = -1;
@@ -243,16 +276,10 @@ void GradePool::send(Worker& w) {
 }
 
 void GradePool::submit(PoolJob job) {
-  for (Worker* w : workers_) {
-    if (w->busy) continue;
-    w->id = job.id;
-    w->ex = job.ex;
-    w->display = std::move(job.display);
-    w->source = std::move(job.source);
-    w->attempts = 0;
-    send(*w);
-    return;
-  }
+  Worker* best = nullptr;
+  for (Worker* w : workers_)
+    if (w->inflight.size() < kDepth && (!best || w->inflight.size() < best->inflight.size())) best = w;
+  if (best) send(*best, std::move(job), 0);
 }
 
 void GradePool::lost(Worker& w, const std::string& why, std::vector<std::pair<size_t, ExerciseResult>>* out) {
@@ -265,25 +292,26 @@ void GradePool::lost(Worker& w, const std::string& why, std::vector<std::pair<si
     }
   }
   w.pid = -1;
+  w.receiving = false;
   std::string err;
   bool respawned = spawn(w, &err);
   if (!respawned) std::fprintf(stderr, "luasync grade: %s\n", err.c_str());
   // A worker is trusted code: losing one (the OOM killer, a signal from
-  // outside) says nothing about the submission, so its job goes to the new
-  // worker once before it counts as failed.
-  if (w.busy && respawned && w.attempts < 2) {
-    send(w);
-    return;
-  }
-  if (w.busy) {
+  // outside) says nothing about the submissions, so its exercises go to the
+  // new worker once before they count as failed.
+  std::deque<Worker::InFlight> had;
+  had.swap(w.inflight);
+  for (auto& f : had) {
+    if (respawned && f.attempts < 2) {
+      send(w, std::move(f.job), f.attempts);
+      continue;
+    }
     ExerciseResult r;
-    r.ex = w.ex;
-    r.file = w.display;
-    for (const auto& c : w.ex->checks) r.checks.push_back({c.name, c.points, CheckResult::NotRun, "", 0, ""});
+    r.ex = f.job.ex;
+    r.file = f.job.display;
+    for (const auto& c : f.job.ex->checks) r.checks.push_back({c.name, c.points, CheckResult::NotRun, "", 0, ""});
     r.problem = "the grader could not check this exercise: " + why;
-    out->emplace_back(w.id, std::move(r));
-    w.busy = false;
-    w.source.clear();
+    out->emplace_back(f.job.id, std::move(r));
   }
 }
 
@@ -297,11 +325,11 @@ std::vector<std::pair<size_t, ExerciseResult>> GradePool::wait(int timeout_ms) {
       lost(*w, "its worker process is gone", &out);
       continue;
     }
-    if (w->busy && now > w->deadline) {
+    if (!w->inflight.empty() && now > w->deadline) {
       lost(*w, "its worker process stopped answering", &out);
       continue;
     }
-    if (!w->busy) continue;
+    if (w->inflight.empty()) continue;
     pfds.push_back({w->from, POLLIN, 0});
     polled.push_back(w);
   }
@@ -326,24 +354,30 @@ std::vector<std::pair<size_t, ExerciseResult>> GradePool::wait(int timeout_ms) {
       lost(w, why, &out);
       continue;
     }
+    renew_deadline(w);
     w.buf.append(chunk, static_cast<size_t>(got));
     size_t nl;
     while ((nl = w.buf.find('\n')) != std::string::npos) {
       auto f = split_tabs(w.buf.substr(0, nl));
       w.buf.erase(0, nl + 1);
       if (f[0] == "X" && f.size() >= 4) {
+        size_t id = std::strtoull(f[1].c_str(), nullptr, 10);
+        auto it = std::find_if(w.inflight.begin(), w.inflight.end(), [&](const auto& x) { return x.job.id == id; });
+        if (it == w.inflight.end()) continue;  // not ours: ignore its records
         w.partial = ExerciseResult();
-        w.partial.ex = w.ex;
-        w.partial.file = w.display;
+        w.partial.ex = it->job.ex;
+        w.partial.file = it->job.display;
         w.partial.seconds = std::strtod(f[2].c_str(), nullptr);
         w.partial.problem = f[3];
+        w.partial_id = id;
+        w.partial_ex = it->job.ex;
         w.receiving = true;
       } else if (f[0] == "C" && f.size() >= 5 && w.receiving) {
         size_t k = w.partial.checks.size();
         CheckResult c;
-        if (k < w.ex->checks.size()) {
-          c.name = w.ex->checks[k].name;
-          c.points = w.ex->checks[k].points;
+        if (k < w.partial_ex->checks.size()) {
+          c.name = w.partial_ex->checks[k].name;
+          c.points = w.partial_ex->checks[k].points;
         }
         c.status = f[1] == "p" ? CheckResult::Pass : f[1] == "f" ? CheckResult::Fail : CheckResult::NotRun;
         c.line = static_cast<int>(std::strtol(f[2].c_str(), nullptr, 10));
@@ -352,9 +386,10 @@ std::vector<std::pair<size_t, ExerciseResult>> GradePool::wait(int timeout_ms) {
         w.partial.checks.push_back(std::move(c));
       } else if (f[0] == "Z" && w.receiving) {
         w.receiving = false;
-        w.busy = false;
-        w.source.clear();
-        out.emplace_back(w.id, std::move(w.partial));
+        auto it = std::find_if(w.inflight.begin(), w.inflight.end(),
+                               [&](const auto& x) { return x.job.id == w.partial_id; });
+        if (it != w.inflight.end()) w.inflight.erase(it);
+        out.emplace_back(w.partial_id, std::move(w.partial));
       }
     }
   }

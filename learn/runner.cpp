@@ -268,6 +268,7 @@ std::vector<ExerciseResult> Runner::run(
     Job& job = jobs[j];
     ExerciseResult& r = results[j];
     r.ex = job.ex;
+    r.index = j;
     r.file = job.display.empty() ? job.path : job.display;
     started[j] = static_cast<double>(now_ns()) / 1e9;
     engine_.load_checks(*job.ex);

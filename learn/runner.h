@@ -39,6 +39,7 @@ struct RunReport {
 
 struct ExerciseResult {
   const Exercise* ex = nullptr;
+  size_t index = 0;     // its job's position in what Runner::run was given
   std::string file;     // the learner's file as shown ("exercises/01-x/kitchen.lua")
   std::vector<CheckResult> checks;
   std::string problem;  // the checks could not run at all (missing file, not UTF-8, broken checks)

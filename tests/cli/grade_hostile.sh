@@ -88,7 +88,7 @@ grep -q pwned "$TMP/report.json" && fail "the report was overwritten" || ok
 [ -z "$(ls -A "$TMP/tmp")" ] && ok || fail "temporary directories left: $(ls -A "$TMP/tmp")"
 ls -a "$TMP" | grep -q '\.report\.json\.tmp' && fail "the report's temporary file is left" || ok
 
-case_ "--jobs N bounds the sandbox processes running at once"
+case_ "--jobs N bounds the processes: N workers, each running at most two sandboxes at once"
 mkdir "$TMP/loops"
 for i in 1 2 3 4 5 6; do
   mkdir "$TMP/loops/s$i"
@@ -112,7 +112,7 @@ done
 wait "$pid" && rc=0 || rc=$?
 expect_rc 0
 [ "$max_workers" -le 2 ] && ok || fail "$max_workers worker processes"
-[ "$max_sandboxes" -le 2 ] && ok || fail "$max_sandboxes sandboxes at once"
+[ "$max_sandboxes" -le 4 ] && ok || fail "$max_sandboxes sandboxes at once"
 [ "$max_sandboxes" -ge 1 ] && ok || fail "never saw a sandbox"
 [ "$(jq '[.submissions[] | select(.score == 0)] | length' "$TMP/loops.json")" = 6 ] && ok || fail "loops scored"
 
