@@ -299,7 +299,8 @@ int cmd_check(Ctx& c) {
   if (c.opt.file.empty() && !need_workspace(c)) return 2;
   std::vector<Job> jobs;
   for (Exercise* e : list) jobs.push_back(make_job(c, e, Mode::Check));
-  Runner runner(c.engine, c.limits, c.opt.jobs);
+  // All of one learner's files: up to four exercises per sandbox child.
+  Runner runner(c.engine, c.limits, c.opt.jobs, 4);
   uint64_t t0 = uv_hrtime();
   bool single = list.size() == 1;
   auto results = runner.run(jobs, [&](const ExerciseResult& r, size_t done, size_t total) {

@@ -508,6 +508,7 @@ void Grader::handle(size_t s, size_t e) {
   job.ex = &ex;
   job.display = file;
   job.source = std::move(source);
+  job.group = s;
   pool_->submit(std::move(job));
 }
 

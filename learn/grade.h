@@ -83,6 +83,7 @@ struct PoolJob {
   Exercise* ex = nullptr;
   std::string display;  // the file's name in messages
   std::string source;   // already read and checked (read_learner_file)
+  size_t group = 0;     // the submission: its jobs may share a sandbox child
 };
 
 // The worker processes: `jobs` of them, each forked from the engine state

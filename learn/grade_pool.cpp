@@ -12,7 +12,7 @@
 // while the grader's memory grows with the results, and lets the workers
 // fork in parallel. Protocol, one record per line, fields encoded with
 // encode_field:
-//   grader -> worker   J id exercise-index display source
+//   grader -> worker   J id exercise-index display source group
 //   worker -> grader   X id seconds problem
 //                      C status line limit message   (one per check, in order;
 //                                                     status: p pass, f fail, n not run)
@@ -91,11 +91,14 @@ std::string serialize(size_t id, const ExerciseResult& r) {
   return out;
 }
 
-// Sandbox children each worker runs at once, and exercises the grader hands
-// a worker before it has answered (enough to fill the slots again while
-// results travel back).
+// Sandbox children each worker runs at once; exercises of one submission
+// each child runs one after another (a fork, with the copy-on-write faults
+// that follow, cost about as much as the checks of a short exercise); and
+// exercises the grader hands a worker before it has answered (enough to
+// fill both slots with a batch).
 constexpr int kSlots = 2;
-constexpr size_t kDepth = 4;
+constexpr int kBatch = 4;
+constexpr size_t kDepth = 8;
 
 // The worker's life: jobs in, results out, until the grader closes the pipe.
 [[noreturn]] void worker_main(Engine& engine, const Limits& limits, int in, int out, pid_t grader) {
@@ -110,7 +113,7 @@ constexpr size_t kDepth = 4;
     dup2(devnull, 1);
     if (devnull > 2) close(devnull);
   }
-  Runner runner(engine, limits, kSlots);
+  Runner runner(engine, limits, kSlots, kBatch);
   runner.close_in_children({in, out});
   std::string buf;
   char chunk[65536];
@@ -121,7 +124,7 @@ constexpr size_t kDepth = 4;
     while ((nl = buf.find('\n')) != std::string::npos) {
       auto f = split_tabs(buf.substr(0, nl));
       buf.erase(0, nl + 1);
-      if (f.size() < 5 || f[0] != "J") _exit(3);
+      if (f.size() < 6 || f[0] != "J") _exit(3);
       size_t ex = std::strtoull(f[2].c_str(), nullptr, 10);
       if (ex >= engine.catalog().exercises.size()) _exit(3);
       ids.push_back(std::strtoull(f[1].c_str(), nullptr, 10));
@@ -131,6 +134,7 @@ constexpr size_t kDepth = 4;
       job.display = f[3];
       job.has_source = true;
       job.source = std::move(f[4]);
+      job.group = std::strtoull(f[5].c_str(), nullptr, 10);
     }
     // Run what has arrived once nothing more is waiting in the pipe.
     pollfd pfd = {in, POLLIN, 0};
@@ -265,7 +269,7 @@ void GradePool::renew_deadline(Worker& w) {
 void GradePool::send(Worker& w, PoolJob job, int attempts) {
   size_t index = static_cast<size_t>(job.ex - engine_.catalog().exercises.data());
   std::string rec = "J\t" + std::to_string(job.id) + "\t" + std::to_string(index) + "\t" + encode_field(job.display) +
-                    "\t" + encode_field(job.source) + "\n";
+                    "\t" + encode_field(job.source) + "\t" + std::to_string(job.group) + "\n";
   w.inflight.push_back({std::move(job), attempts + 1});
   renew_deadline(w);
   if (w.to >= 0 && !write_all(w.to, rec)) {

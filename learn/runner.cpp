@@ -209,7 +209,8 @@ static std::string workdir_base() {
 namespace {
 
 struct Slot {
-  size_t job = 0;
+  size_t job = 0;              // the job its child is running
+  std::deque<size_t> rest;     // the jobs of its batch after that one
   pid_t pid = -1;
   int fd = -1;
   std::string buf;
@@ -301,39 +302,55 @@ std::vector<ExerciseResult> Runner::run(
   std::vector<Slot> slots;
   int max_slots = std::max(1, jobs_);
 
+  // Starts a child on pending entry p and, if it begins at its first check,
+  // on up to batch_ - 1 more fresh entries of the same group that follow it.
   auto start = [&](const Pending& p) {
+    std::deque<size_t> rest;
+    if (p.first == 0) {
+      while (static_cast<int>(rest.size()) + 1 < batch_ && !pending.empty() && pending.front().first == 0 &&
+             jobs[pending.front().job].group == jobs[p.job].group) {
+        rest.push_back(pending.front().job);
+        pending.pop_front();
+      }
+    }
+    auto fail_start = [&](const std::string& why) {
+      results[p.job].problem = why;
+      for (auto it = rest.rbegin(); it != rest.rend(); ++it) pending.push_front({*it, 0});
+      return false;
+    };
     int fds[2];
     // Close-on-exec: subprocesses an exercise starts must not hold the pipe.
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-      results[p.job].problem = std::string("cannot start the sandbox: ") + std::strerror(errno);
-      return false;
-    }
+    if (pipe2(fds, O_CLOEXEC) != 0) return fail_start(std::string("cannot start the sandbox: ") + std::strerror(errno));
     std::fflush(stdout);
     std::fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
       close(fds[0]);
       close(fds[1]);
-      results[p.job].problem = std::string("cannot start the sandbox: ") + std::strerror(errno);
-      return false;
+      return fail_start(std::string("cannot start the sandbox: ") + std::strerror(errno));
     }
     if (pid == 0) {
       close(fds[0]);
       for (const Slot& s : slots) close(s.fd);
       for (int fd : close_in_children_) close(fd);
-      const Job& job = jobs[p.job];
-      SandboxJob sj;
-      sj.ex = job.ex;
-      sj.source = sources[p.job];
-      sj.chunkname = "@" + results[p.job].file;
-      sj.workdir = workdirs[p.job];
-      sj.mode = job.mode;
-      sandbox_child(engine_, sj, p.first, limits_, fds[1]);
+      std::vector<SandboxJob> batch;
+      for (size_t k = 0; k <= rest.size(); k++) {
+        size_t j = k == 0 ? p.job : rest[k - 1];
+        SandboxJob& sj = batch.emplace_back();
+        sj.ex = jobs[j].ex;
+        sj.source = sources[j];
+        sj.chunkname = "@" + results[j].file;
+        sj.workdir = workdirs[j];
+        sj.mode = jobs[j].mode;
+        sj.index = j;
+      }
+      sandbox_child(engine_, batch, p.first, limits_, fds[1]);
     }
     close(fds[1]);
     if (p.first == 0) started[p.job] = static_cast<double>(now_ns()) / 1e9;
     Slot s;
     s.job = p.job;
+    s.rest = std::move(rest);
     s.pid = pid;
     s.fd = fds[0];
     s.current = p.first;
@@ -352,7 +369,20 @@ std::vector<ExerciseResult> Runner::run(
       if (i < 0 || static_cast<size_t>(i) >= r.checks.size()) return nullptr;
       return &r.checks[static_cast<size_t>(i)];
     };
-    if (k == "B" && f.size() >= 2) {
+    if (k == "J" && f.size() >= 2) {
+      // The child goes on with the next job of its batch.
+      size_t j = std::strtoull(f[1].c_str(), nullptr, 10);
+      if (s.rest.empty() || s.rest.front() != j) return;  // not what it was given: ignored
+      s.rest.pop_front();
+      s.job = j;
+      s.current = 0;
+      s.done = s.setup_error = false;
+      s.limit.clear();
+      s.limit_line = 0;
+      s.deadline = now_ns() + static_cast<uint64_t>((limits_.real_seconds + 1.0) * 1e9);
+      started[j] = static_cast<double>(now_ns()) / 1e9;
+      open_segments[j]++;
+    } else if (k == "B" && f.size() >= 2) {
       s.current = static_cast<int>(std::strtol(f[1].c_str(), nullptr, 10));
       s.deadline = now_ns() + static_cast<uint64_t>((limits_.real_seconds + 1.0) * 1e9);
     } else if (k == "R" && f.size() >= 5) {
@@ -378,7 +408,10 @@ std::vector<ExerciseResult> Runner::run(
       s.setup_error = true;
       r.problem = "the checks could not run: " + f[1];
     } else if (k == "D") {
-      s.done = true;
+      if (!s.done) {
+        s.done = true;
+        if (--open_segments[s.job] == 0) finish(s.job);
+      }
     }
   };
 
@@ -388,6 +421,10 @@ std::vector<ExerciseResult> Runner::run(
     while (waitpid(s.pid, &status, 0) < 0 && errno == EINTR) {
     }
     close(s.fd);
+    // The jobs of its batch it never began go back to the front of the
+    // queue (after the rest of the job it was running, if any: see below).
+    for (auto it = s.rest.rbegin(); it != s.rest.rend(); ++it) pending.push_front({*it, 0});
+    if (s.done) return;  // its last job had finished (D)
     open_segments[s.job]--;
     ExerciseResult& r = results[s.job];
     const Job& job = jobs[s.job];

@@ -1,11 +1,14 @@
 // runner.h: the parent side of check runs: reads the learner's files, forks
-// sandbox children from the engine (a pool of `jobs` at a time), enforces the
+// sandbox children from the engine (a pool of `jobs` at a time, each running
+// one exercise or a batch of one learner's exercises), enforces the
 // real-time limit with SIGKILL, and turns the children's records and exit
 // statuses into results. A child stopped by a limit fails the check it was
-// running; a new child goes on with the next check, so one bad check never
-// costs the others. `luasync learn` and `luasync grade` share it.
+// running; a new child goes on with the next check (and the rest of its
+// batch), so one bad check never costs the others. `luasync learn` and
+// `luasync grade` share it.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -54,6 +57,9 @@ struct ExerciseResult {
 
 struct Job {
   Exercise* ex = nullptr;
+  // Jobs of the same group (one learner's exercises) may run one after
+  // another in the same sandbox child (Runner's `batch`).
+  size_t group = 0;
   std::string path;     // the file to read
   std::string display;  // its name in messages (the chunk name); default: path
   Mode mode = Mode::Check;
@@ -63,7 +69,11 @@ struct Job {
 
 class Runner {
  public:
-  Runner(Engine& engine, const Limits& limits, int jobs) : engine_(engine), limits_(limits), jobs_(jobs) {}
+  // `jobs` sandbox children at a time; each runs up to `batch` jobs of one
+  // group one after another (a fork per exercise costs about as much as a
+  // short exercise's checks).
+  Runner(Engine& engine, const Limits& limits, int jobs, int batch = 1)
+      : engine_(engine), limits_(limits), jobs_(jobs), batch_(std::max(1, batch)) {}
 
   // Runs every job; `progress` is called in the parent as each one completes.
   std::vector<ExerciseResult> run(std::vector<Job>& jobs,
@@ -79,6 +89,7 @@ class Runner {
   Engine& engine_;
   Limits limits_;
   int jobs_;
+  int batch_;
   std::vector<int> close_in_children_;
 };
 

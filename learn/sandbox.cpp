@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -571,32 +572,27 @@ static void limit_address_space(const Limits& limits) {
   }
   if (vm_pages == 0) return;
   rlim_t lim = static_cast<rlim_t>(vm_pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + limits.memory + kMemoryMargin;
-  struct rlimit rl = {lim, lim};
+  // The hard limit stays where it was, so that the next job of the same
+  // child can set its own (learner code cannot call setrlimit).
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_AS, &rl) != 0) return;
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? lim : std::min<rlim_t>(lim, rl.rlim_max);
   setrlimit(RLIMIT_AS, &rl);
 #else
   (void)limits;  // AddressSanitizer reserves terabytes of address space
 #endif
 }
 
-[[noreturn]] void sandbox_child(Engine& engine, const SandboxJob& job, int first, const Limits& limits, int fd) {
-  g.fd = fd;
-  g.limits = limits;
-  // Default dispositions: watch mode's libuv handlers would write into the
-  // parent's signal pipe.
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
-  int devnull = ::open("/dev/null", O_RDWR);
-  if (devnull >= 0) {
-    dup2(devnull, 0);
-    dup2(devnull, 1);
-    if (!std::getenv("LUASYNC_LEARN_DEBUG")) dup2(devnull, 2);
-    if (devnull > 2) close(devnull);
-  }
-  struct rlimit core = {0, 0};
-  setrlimit(RLIMIT_CORE, &core);
+// Runs one job's checks (or its run) in this child, writing its records;
+// false if the checks could not run at all (the E record is written).
+static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limits& limits) {
+  // Each job's limit from what the process holds now: a child that ran
+  // other jobs before may have grown a little.
   limit_address_space(limits);
   if (job.ex->grants.fs && !job.workdir.empty() && chdir(job.workdir.c_str()) != 0) _exit(kExitInternal);
 
   lua_State* L = engine.state();
+  int top = lua_gettop(L);
   reset_budgets();
   runtime(L)->report_hook = report_to_sink;
 
@@ -621,18 +617,40 @@ static void limit_address_space(const Limits& limits) {
     lua_pushstring(L, job.workdir.c_str());
     lua_setfield(L, -2, "workdir");
   }
-  lua_pushstring(L, self_exe().c_str());
+  static const std::string exe = self_exe();
+  lua_pushstring(L, exe.c_str());
   lua_setfield(L, -2, "exe");
   set_number(L, lua_gettop(L), "max_output", static_cast<double>(limits.output));
   set_number(L, lua_gettop(L), "max_time", limits.virtual_seconds);
   engine.push_checks(*job.ex);
   lua_pushinteger(L, first + 1);
-  if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
-    std::string msg = safe_tostring(L, -1);
-    write_all("E\t" + encode_field(msg) + "\n");
-    _exit(kExitInternal);
+  bool ok = lua_pcall(L, 3, 0, 0) == LUA_OK;
+  if (!ok) write_all("E\t" + encode_field(safe_tostring(L, -1)) + "\n");
+  lua_settop(L, top);
+  return ok;
+}
+
+[[noreturn]] void sandbox_child(Engine& engine, const std::vector<SandboxJob>& jobs, int first, const Limits& limits,
+                                int fd) {
+  g.fd = fd;
+  g.limits = limits;
+  // Default dispositions: watch mode's libuv handlers would write into the
+  // parent's signal pipe.
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
+  int devnull = ::open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    if (!std::getenv("LUASYNC_LEARN_DEBUG")) dup2(devnull, 2);
+    if (devnull > 2) close(devnull);
   }
-  write_all("D\n");
+  struct rlimit core = {0, 0};
+  setrlimit(RLIMIT_CORE, &core);
+  for (size_t i = 0; i < jobs.size(); i++) {
+    if (i > 0) write_all("J\t" + std::to_string(jobs[i].index) + "\n");
+    if (!run_job(engine, jobs[i], i == 0 ? first : 0, limits)) _exit(kExitInternal);
+    write_all("D\n");
+  }
   _exit(kExitDone);
 }
 

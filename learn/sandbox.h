@@ -1,9 +1,12 @@
 // sandbox.h: where learner code runs: a child process forked from the engine
 // state, with limits on instructions, memory, output, real and virtual time.
 //
-// The child runs the checks of one exercise from a given index on and
-// reports on a pipe, one record per line (fields separated by tabs, escaped
-// with encode_field):
+// The child runs the checks of one exercise from a given index on, or of
+// several exercises of the same learner one after another, and reports on a
+// pipe, one record per line (fields separated by tabs, escaped with
+// encode_field):
+//   J job                  the next exercise begins (job: its index among
+//                          the Runner's jobs; not sent for the first)
 //   B i                    check i (0-based) begins
 //   R i status line msg    it ended: status "pass" or "fail"; line is the
 //                          learner's line when known (else empty)
@@ -13,7 +16,7 @@
 //   V finished time tasks values error warnings
 //                          run mode: how the run ended
 //   E msg                  the checks could not run at all (setup error)
-//   D                      all done
+//   D                      this exercise is done
 // A child that dies without L/D is reported from its exit status by the
 // parent (runner.h), which restarts a new child at the next check.
 //
@@ -65,6 +68,7 @@ struct SandboxJob {
   std::string chunkname;  // "@exercises/01-why-async/kitchen.lua"
   std::string workdir;    // fs grant: the private directory (made by the parent)
   Mode mode = Mode::Check;
+  size_t index = 0;       // the Runner's job index (the J record)
 };
 
 // Exit statuses of a child that stopped on a limit (the L record says more).
@@ -81,9 +85,10 @@ enum ChildExit : int {
 lua_State* sandbox_new_state();
 // Pushes the table of native functions checker.lua receives.
 void sandbox_push_natives(lua_State* L);
-// In the child: runs `job` from check `first` on, writing records to fd, and
-// exits (never returns).
-[[noreturn]] void sandbox_child(Engine& engine, const SandboxJob& job, int first, const Limits& limits, int fd);
+// In the child: runs `jobs` one after another (the first from check `first`
+// on), writing records to fd, and exits (never returns).
+[[noreturn]] void sandbox_child(Engine& engine, const std::vector<SandboxJob>& jobs, int first, const Limits& limits,
+                                int fd);
 
 // `luasync learn exec -e CODE [args]`: runs CODE in this process with the
 // sandbox environment (no grants) and the limits, printing to stdout. What an

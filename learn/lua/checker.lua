@@ -14,8 +14,8 @@ local type, pairs, next, select, tostring, tonumber, error, pcall, xpcall =
 local setmetatable, getmetatable, rawget, rawset, rawequal, load =
   setmetatable, getmetatable, rawget, rawset, rawequal, load
 local collectgarbage = collectgarbage
-local s_format, s_sub, s_find, s_match, s_gsub, s_byte =
-  string.format, string.sub, string.find, string.match, string.gsub, string.byte
+local s_format, s_sub, s_find, s_match, s_gsub, s_byte, s_dump =
+  string.format, string.sub, string.find, string.match, string.gsub, string.byte, string.dump
 local t_concat, t_unpack, t_sort = table.concat, table.unpack, table.sort
 local m_floor, m_abs, m_type = math.floor, math.abs, math.type
 local d_getinfo, d_traceback = debug.getinfo, debug.traceback
@@ -157,6 +157,7 @@ local function setup(ctx)
   job.short_src = d_getinfo(load("return", ctx.chunkname), "S").short_src
   job.pattern = escape_pattern(job.short_src) .. ":(%d+):"
   job.file = s_sub(ctx.chunkname, 1, 1) == "@" and s_sub(ctx.chunkname, 2) or job.short_src
+  job.bytecode = nil
   native.set_learner(job.short_src)
 end
 
@@ -444,16 +445,22 @@ end
 -- ---------------------------------------------------------------- the context
 
 -- The learner's file as a function (a syntax error fails the check).
+-- The learner's file as a function with its own environment. Each check
+-- loads it afresh; from the second time on, from the bytecode the first
+-- compilation produced (this checker's own output, so safe to load), which
+-- skips the parser.
 local function compile(env)
+  if job.bytecode then return load(job.bytecode, job.chunkname, "b", env) end
   local fn, err = load(job.source, job.chunkname, "t", env)
-  if not fn then
-    local msg = safe_str(err)
-    if s_byte(job.source, 1) == 27 then
-      fail(job.file .. " is a compiled (binary) chunk: exercises must be Lua source text")
-    end
-    fail("your file does not compile: " .. msg, line_in(msg))
+  if fn then
+    job.bytecode = s_dump(fn)
+    return fn
   end
-  return fn
+  local msg = safe_str(err)
+  if s_byte(job.source, 1) == 27 then
+    fail(job.file .. " is a compiled (binary) chunk: exercises must be Lua source text")
+  end
+  fail("your file does not compile: " .. msg, line_in(msg))
 end
 
 -- A message handler that keeps the traceback next to the error.
