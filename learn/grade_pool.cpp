@@ -280,9 +280,17 @@ void GradePool::send(Worker& w, PoolJob job, int attempts) {
 }
 
 void GradePool::submit(PoolJob job) {
+  // The next exercise of the same submission goes where the previous one
+  // went, if there is room: they can share a sandbox child there.
   Worker* best = nullptr;
-  for (Worker* w : workers_)
-    if (w->inflight.size() < kDepth && (!best || w->inflight.size() < best->inflight.size())) best = w;
+  for (Worker* w : workers_) {
+    if (w->inflight.size() >= kDepth) continue;
+    if (!w->inflight.empty() && w->inflight.back().job.group == job.group) {
+      best = w;
+      break;
+    }
+    if (!best || w->inflight.size() < best->inflight.size()) best = w;
+  }
   if (best) send(*best, std::move(job), 0);
 }
 
