@@ -253,6 +253,12 @@ std::vector<ExerciseResult> Runner::run(
   std::vector<int> open_segments(jobs.size(), 0);
   std::deque<Pending> pending;
   size_t completed = 0;
+  if (!aged_) {
+    // One full collection makes everything loaded so far old (sandbox.cpp,
+    // sandbox_new_state), before the first child is forked.
+    lua_gc(engine_.state(), LUA_GCCOLLECT);
+    aged_ = true;
+  }
 
   auto finish = [&](size_t j) {
     ExerciseResult& r = results[j];

@@ -90,6 +90,7 @@ class Runner {
   Limits limits_;
   int jobs_;
   int batch_;
+  bool aged_ = false;  // the engine state has been collected once
   std::vector<int> close_in_children_;
 };
 

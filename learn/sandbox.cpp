@@ -519,6 +519,11 @@ lua_State* sandbox_new_state() {
   // the state, whenever it was created, inherits it (in the parent the
   // limits are infinite; a child sets them per check).
   if (L) lua_sethook(L, count_hook, LUA_MASKCOUNT, kHookEvery);
+  // Generational: after one full collection in the parent (Runner::run),
+  // everything the engine loaded is old, and a child's minor collections
+  // leave it alone. (An incremental cycle marks every object, so a child
+  // copied every page of the parent's heap on write.)
+  if (L) lua_gc(L, LUA_GCGEN, 0, 0);
   return L;
 }
 
