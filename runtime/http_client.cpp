@@ -135,8 +135,9 @@ bool is_local_target(const std::string& url) {
 // ---------------------------------------------------------------- Session
 
 // Real milliseconds of quiet after which a transfer to a server of this
-// process lets the virtual clock go (Session::on_activity).
-constexpr uint64_t kLocalGraceMs = 1;
+// process lets the virtual clock go (Session::on_activity): none, that is,
+// as soon as one turn of the loop passes without activity on it.
+constexpr uint64_t kLocalGraceMs = 0;
 
 struct SocketPoll {
   uv_poll_t poll;
@@ -219,11 +220,12 @@ bool Session::all_paused() const {
 }
 
 // Real I/O happened: hold the virtual clock for another grace period. A
-// transfer to a server of this process only needs a short one: on loopback
-// each step of the exchange follows the previous at once, so a millisecond
-// without activity means it waits on a task of this loop (the handler
-// sleeping, say), and every jump of the virtual clock costs that much real
-// time instead of the whole grace.
+// transfer to a server of this process needs none: on loopback each step
+// of the exchange is ready as soon as the previous one is done, so a turn
+// of the loop without activity means it waits on a task of this loop (the
+// handler sleeping, say), and a jump of the virtual clock costs no real
+// time instead of the whole grace. (While it is still connecting, on_idle
+// keeps the full grace.)
 void Session::on_activity() {
   if (!virtual_clock || closed || running == 0) return;
   bool active = false, remote = false;

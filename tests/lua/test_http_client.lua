@@ -160,8 +160,8 @@ end)
 
 -- A server of this process answers over loopback: while its handler sleeps
 -- on the virtual clock, the client's transfer waits on this loop, not on the
--- network, so each jump costs about a millisecond of real time instead of
--- the autojump grace (50 ms here: 30 requests took 1.5 s or more before).
+-- network, so a jump costs no real time instead of the autojump grace
+-- (50 ms here: 30 requests took 1.5 s or more before).
 T.test("virtual clock: 30 requests in a row to an in-process server take little real time", function()
   local server <close> = await(httpbin.start())
   local session <close> = http.ClientSession()
