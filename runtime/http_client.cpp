@@ -1003,8 +1003,12 @@ void open_http_client(lua_State* L) {
 }  // namespace luasync
 
 // What preload_http_plugin (modules.h) runs after loading the plugin: the
-// library-wide set-up of libcurl (and OpenSSL), done once before forking.
-extern "C" void luasync_http_global_init() { luasync::global_init(); }
+// library-wide set-up of libcurl (and OpenSSL) and the server's default
+// configuration, done once before forking.
+extern "C" void luasync_http_global_init() {
+  luasync::global_init();
+  luasync::http_server_preload();
+}
 
 // require("asyncio._http"): the native primitives of asyncio.http.
 extern "C" int luaopen_asyncio__http(lua_State* L) {

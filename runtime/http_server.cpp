@@ -75,8 +75,11 @@ struct Conn {
   h2o_socket_t* sock;
 };
 
-struct Handler {
-  h2o_handler_t super;
+// h2o's context with the server it belongs to: the handler is shared by
+// every server with the same configuration (shared_config), so it finds its
+// server through the request's context.
+struct ServerCtx {
+  h2o_context_t ctx;  // first: a request's conn->ctx points here
   Server* server;
 };
 
@@ -89,8 +92,8 @@ struct Server {
   uint64_t id = 0;
   uint64_t loop_id = 0;
   Loop* loop = nullptr;
-  h2o_globalconf_t config;
-  h2o_context_t ctx;
+  ServerCtx sctx;
+  h2o_context_t& ctx = sctx.ctx;
   h2o_accept_ctx_t accept_ctx;
   uv_tcp_t listener;
   bool ctx_ready = false;
@@ -188,9 +191,34 @@ void on_proceed(h2o_generator_t* gen, h2o_req_t* req) {
 
 void on_stop(h2o_generator_t*, h2o_req_t*) {}
 
+int on_req(h2o_handler_t* self, h2o_req_t* req);
+
+// h2o's configuration for servers with the given body limit, made once and
+// kept for the life of the process: making one (with its table of MIME
+// types) cost more than the rest of starting a server, and the lesson
+// sandbox starts a test server for every check. Contexts only read it.
+constexpr size_t kDefaultMaxBody = 64 * 1024 * 1024;
+
+h2o_globalconf_t* shared_config(size_t max_body) {
+  static std::unordered_map<size_t, h2o_globalconf_t*> configs;
+  auto it = configs.find(max_body);
+  if (it != configs.end()) return it->second;
+  auto* config = new h2o_globalconf_t;
+  h2o_config_init(config);
+  config->server_name = h2o_iovec_init(H2O_STRLIT("luasync"));
+  config->max_request_entity_size = max_body;
+  config->http1.upgrade_to_http2 = 0;  // HTTP/1.1 only
+  h2o_hostconf_t* hostconf = h2o_config_register_host(config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+  h2o_pathconf_t* pathconf = h2o_config_register_path(hostconf, "/", 0);
+  h2o_handler_t* handler = h2o_create_handler(pathconf, sizeof(h2o_handler_t));
+  handler->on_req = on_req;
+  configs.emplace(max_body, config);
+  return config;
+}
+
 // h2o's handler: queue the request for dispatch from the ready queue.
 int on_req(h2o_handler_t* self, h2o_req_t* req) {
-  Server* s = reinterpret_cast<Handler*>(self)->server;
+  Server* s = reinterpret_cast<ServerCtx*>(req->conn->ctx)->server;
   auto* hook = static_cast<ReqHook*>(h2o_mem_alloc_shared(&req->pool, sizeof(ReqHook), on_req_dispose));
   std::memset(hook, 0, sizeof *hook);
   hook->gen.proceed = on_proceed;
@@ -278,7 +306,6 @@ void finalize(lua_State* L, void* data) {
   s->hook_id = 0;
   if (s->ctx_ready) {
     h2o_context_dispose(&s->ctx);
-    h2o_config_dispose(&s->config);
     s->ctx_ready = false;
   }
   s->disposed = true;
@@ -669,7 +696,7 @@ int l_listen(lua_State* L) {
   const char* host = luaL_checkstring(L, 1);
   lua_Integer port = luaL_checkinteger(L, 2);
   luaL_checktype(L, 3, LUA_TFUNCTION);
-  lua_Integer max_body = 64 * 1024 * 1024;
+  lua_Integer max_body = kDefaultMaxBody;
   lua_Integer backlog = 1024;
   if (lua_istable(L, 4)) {
     if (lua_getfield(L, 4, "max_body") != LUA_TNIL) max_body = luaL_checkinteger(L, -1);
@@ -720,18 +747,11 @@ int l_listen(lua_State* L) {
   add_local_listener(s->port);
   s->listening = true;
 
-  h2o_config_init(&s->config);
-  s->config.server_name = h2o_iovec_init(H2O_STRLIT("luasync"));
-  s->config.max_request_entity_size = static_cast<size_t>(max_body);
-  s->config.http1.upgrade_to_http2 = 0;  // HTTP/1.1 only
-  h2o_hostconf_t* hostconf = h2o_config_register_host(&s->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-  h2o_pathconf_t* pathconf = h2o_config_register_path(hostconf, "/", 0);
-  auto* handler = reinterpret_cast<Handler*>(h2o_create_handler(pathconf, sizeof(Handler)));
-  handler->super.on_req = on_req;
-  handler->server = s;
-  h2o_context_init(&s->ctx, loop->uv(), &s->config);
+  h2o_globalconf_t* config = shared_config(static_cast<size_t>(max_body));
+  s->sctx.server = s;
+  h2o_context_init(&s->ctx, loop->uv(), config);
   s->accept_ctx.ctx = &s->ctx;
-  s->accept_ctx.hosts = s->config.hosts;
+  s->accept_ctx.hosts = config->hosts;
   s->ctx_ready = true;
   s->hook_id = loop->add_close_hook(server_loop_closing, s);
   *slot = s;
@@ -877,5 +897,7 @@ void open_http_server(lua_State* L) {
   lua_pushcfunction(L, l_listen);
   lua_setfield(L, -2, "listen");
 }
+
+void http_server_preload() { shared_config(kDefaultMaxBody); }
 
 }  // namespace luasync

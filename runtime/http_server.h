@@ -29,4 +29,8 @@ namespace luasync {
 // (the "asyncio._http" module table).
 void open_http_server(lua_State* L);
 
+// Makes the default server configuration now (a process that forks
+// children which will start servers: they inherit it).
+void http_server_preload();
+
 }  // namespace luasync

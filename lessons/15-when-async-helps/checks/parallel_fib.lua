@@ -2,7 +2,7 @@
 -- real time, so these checks look at the order of events, not at the clock.
 -- Small inputs: the checks are about the order of events, and every process
 -- costs the grader a start of luasync.
-local ns = { 15, 16, 17 }
+local ns = { 16, 17 }
 
 return {
   {
@@ -13,9 +13,9 @@ return {
       t.no_error(r)
       local got = r.values[1]
       t.ok(type(got) == "table", "fibs should return a table")
-      t.eq(got[1], 610, "fib(15)")
-      t.eq(got[2], 987, "fib(16)")
-      t.eq(got[3], 1597, "fib(17)")
+      t.eq(#got, 2, "one result per number")
+      t.eq(got[1], 987, "fib(16)")
+      t.eq(got[2], 1597, "fib(17)")
     end,
   },
   {
