@@ -590,11 +590,15 @@ static void limit_address_space(const Limits& limits) {
 
 // Runs one job's checks (or its run) in this child, writing its records;
 // false if the checks could not run at all (the E record is written).
-static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limits& limits) {
+static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limits& limits, int home) {
   // Each job's limit from what the process holds now: a child that ran
   // other jobs before may have grown a little.
   limit_address_space(limits);
-  if (job.ex->grants.fs && !job.workdir.empty() && chdir(job.workdir.c_str()) != 0) _exit(kExitInternal);
+  if (job.ex->grants.fs && !job.workdir.empty()) {
+    if (chdir(job.workdir.c_str()) != 0) _exit(kExitInternal);
+  } else if (home >= 0 && fchdir(home) != 0) {  // not the directory of an fs job before it
+    _exit(kExitInternal);
+  }
 
   lua_State* L = engine.state();
   int top = lua_gettop(L);
@@ -651,9 +655,10 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
   }
   struct rlimit core = {0, 0};
   setrlimit(RLIMIT_CORE, &core);
+  int home = jobs.size() > 1 ? ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   for (size_t i = 0; i < jobs.size(); i++) {
     if (i > 0) write_all("J\t" + std::to_string(jobs[i].index) + "\n");
-    if (!run_job(engine, jobs[i], i == 0 ? first : 0, limits)) _exit(kExitInternal);
+    if (!run_job(engine, jobs[i], i == 0 ? first : 0, limits, home)) _exit(kExitInternal);
     write_all("D\n");
   }
   _exit(kExitDone);

@@ -199,8 +199,19 @@ int on_req(h2o_handler_t* self, h2o_req_t* req);
 // sandbox starts a test server for every check. Contexts only read it.
 constexpr size_t kDefaultMaxBody = 64 * 1024 * 1024;
 
+struct ConfigCache {
+  std::unordered_map<size_t, h2o_globalconf_t*> configs;
+  ~ConfigCache() {  // at exit: every server is gone by then
+    for (auto& [max_body, config] : configs) {
+      h2o_config_dispose(config);
+      delete config;
+    }
+  }
+};
+
 h2o_globalconf_t* shared_config(size_t max_body) {
-  static std::unordered_map<size_t, h2o_globalconf_t*> configs;
+  static ConfigCache cache;
+  auto& configs = cache.configs;
   auto it = configs.find(max_body);
   if (it != configs.end()) return it->second;
   auto* config = new h2o_globalconf_t;
