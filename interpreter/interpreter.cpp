@@ -53,13 +53,14 @@ void report_error(lua_State* L, int err_idx) {
   std::fflush(stderr);
 }
 
-bool call_chunk(lua_State* L, int nargs, int nresults) {
+bool call_chunk(lua_State* L, int nargs, int nresults, bool* interrupted) {
   int base = lua_gettop(L) - nargs;
   push_traceback_handler(L);
   lua_insert(L, base);
   int status = lua_pcall(L, nargs, nresults, base);
   lua_remove(L, base);
   if (status != LUA_OK) {
+    if (interrupted) *interrupted = is_error(L, -1, ErrorClass::KeyboardInterrupt);
     report_error(L, -1);
     lua_pop(L, 1);
     return false;
@@ -122,7 +123,9 @@ int run_program(const RunOptions& opts) {
   } else {
     int nargs = 0;
     for (size_t i = opts.first_arg; i < opts.argv.size(); i++, nargs++) lua_pushstring(L, opts.argv[i]);
-    if (!call_chunk(L, nargs, 0)) rc = 1;
+    runtime(L)->handle_sigint = true;  // Ctrl-C cancels asyncio.run's main task (runtime/interrupt.h)
+    bool interrupted = false;
+    if (!call_chunk(L, nargs, 0, &interrupted)) rc = interrupted ? 130 : 1;  // 128 + SIGINT, as shells say
   }
   std::fflush(stdout);
   if (!record_session_finish(L) && rc == 0) rc = 1;  // --timeline / --trace output

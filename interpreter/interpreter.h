@@ -30,7 +30,7 @@ lua_State* new_state(const RunOptions& opts);
 // Runs the chunk on the stack (below it nargs arguments) with the traceback
 // handler; on error prints "luasync: <message>\nstack traceback..." to stderr
 // and returns false.
-bool call_chunk(lua_State* L, int nargs, int nresults);
+bool call_chunk(lua_State* L, int nargs, int nresults, bool* interrupted = nullptr);
 // Flushes pending runtime work (warnings) and closes the state.
 void close_state(lua_State* L);
 // Prints an error message the way the interpreter does.

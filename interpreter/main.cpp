@@ -46,7 +46,11 @@ const char* kUsage =
     "  -h, --help       print this help and exit\n"
     "  --               stop handling options\n"
     "\n"
-    "exit status: 0 on success, 1 on an uncaught error, 2 on bad usage.\n";
+    "Ctrl-C cancels the program's asyncio.run main task (it may clean up); a\n"
+    "second one interrupts whatever runs; a third ends luasync at once.\n"
+    "\n"
+    "exit status: 0 on success, 1 on an uncaught error, 2 on bad usage, 130\n"
+    "when Ctrl-C interrupted the program.\n";
 
 int usage_error(const char* fmt, const char* what) {
   std::fprintf(stderr, "luasync: ");

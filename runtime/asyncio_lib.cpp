@@ -10,6 +10,7 @@
 #include "coro.h"
 #include "embedded_lua.h"
 #include "future.h"
+#include "interrupt.h"
 #include "loop.h"
 #include "loop_lib.h"
 #include "modules.h"
@@ -232,15 +233,25 @@ static int l_run(lua_State* L) {
   recording.start(loop);
 
   Task* main = push_new_task(L, 1, 0);  // 4
-  bool finished = loop->run_until([&] { return main->done(); });
+  SigintHandler sigint(L, loop, 4);      // Ctrl-C (interrupt.h)
+  bool finished = loop->run_until([&] { return main->done() || sigint.abandoned(); });
   std::string deadlock;
   if (!finished) deadlock = deadlock_message(L, 4);
   future_mark_retrieved(L, main);  // run() itself returns or raises it
   loop_shutdown(L, loop);
+  // Interrupted: Ctrl-C twice, or once and the main task ended cancelled
+  // (it may also have caught the cancellation and finished: then run()
+  // returns as usual, as in Python).
+  bool interrupted = sigint.count() > 0 && (sigint.abandoned() || main->state == Future::Cancelled);
+  sigint.stop();
   recording.finish(L);
 
   if (!deadlock.empty()) {
     lua_pushstring(L, deadlock.c_str());
+    lua_error(L);
+  }
+  if (interrupted) {
+    push_error(L, ErrorClass::KeyboardInterrupt);
     lua_error(L);
   }
   // The results, or the main task's error with its traceback noted for the

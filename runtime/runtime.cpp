@@ -14,6 +14,7 @@ static const char* class_name(ErrorClass cls) {
     case ErrorClass::Timeout: return "TimeoutError";
     case ErrorClass::InvalidState: return "InvalidStateError";
     case ErrorClass::Error: return "Error";
+    case ErrorClass::KeyboardInterrupt: return "KeyboardInterrupt";
   }
   return "Error";
 }

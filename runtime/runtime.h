@@ -36,7 +36,7 @@ inline constexpr const char* kLoopMT = "asyncio.Loop";
 inline constexpr const char* kHandleMT = "asyncio.Handle";
 inline constexpr const char* kTimerHandleMT = "asyncio.TimerHandle";
 
-enum class ErrorClass { Cancelled, Timeout, InvalidState, Error };
+enum class ErrorClass { Cancelled, Timeout, InvalidState, Error, KeyboardInterrupt };
 
 struct Runtime {
   lua_State* main = nullptr;  // the state's main thread
@@ -55,6 +55,9 @@ struct Runtime {
   // Debug mode default for asyncio.run (set by `luasync --debug`).
   bool default_debug = false;
   bool default_virtual = false;
+  // Ctrl-C cancels asyncio.run's main task (interrupt.h); set by `luasync
+  // FILE` and `luasync -e`.
+  bool handle_sigint = false;
   // Nesting of task_cancel -> future_cancel -> task_cancel... along a chain of
   // tasks awaiting tasks; bounded so a long chain cannot exhaust the C stack.
   int cancel_depth = 0;

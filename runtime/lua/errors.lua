@@ -67,6 +67,9 @@ asyncio.TimeoutError = base("TimeoutError", asyncio.Error)
 asyncio.InvalidStateError = base("InvalidStateError", asyncio.Error)
 asyncio.QueueEmpty = base("QueueEmpty", asyncio.Error)
 asyncio.QueueFull = base("QueueFull", asyncio.Error)
+-- What asyncio.run raises when Ctrl-C interrupted the program (like
+-- Python's, not an asyncio.Error).
+asyncio.KeyboardInterrupt = base("KeyboardInterrupt")
 
 -- ExceptionGroup(message, exceptions): `.exceptions` is an array of the errors.
 local ExceptionGroup = base("ExceptionGroup", asyncio.Error)
