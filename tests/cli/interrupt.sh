@@ -97,4 +97,16 @@ finish_run
 expect_rc 0
 expect_out "finished"
 
+case_ "luasync httpbin runs until Ctrl-C, then stops quietly"
+: > "$TMP/out"
+env --default-signal=INT "$LUASYNC" httpbin --port 0 > "$TMP/out" 2> "$TMP/stderr" < /dev/null &
+pid=$!
+for _ in $(seq 500); do grep -q listening "$TMP/out" 2>/dev/null && break; sleep 0.01; done
+kill -INT "$pid"
+finish_run
+expect_rc 0
+expect_out "^httpbin listening on http://127.0.0.1:[0-9]+"
+expect_out "^httpbin stopped"
+expect_no_err "KeyboardInterrupt"
+
 finish

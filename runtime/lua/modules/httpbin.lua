@@ -248,12 +248,18 @@ function httpbin.cli(...)
       os.exit(2)
     end
   end
-  asyncio.run(async(function()
+  local ok, err = pcall(asyncio.run, async(function()
     local server <close> = await(httpbin.start(opts))
     print("httpbin listening on " .. server.url)
     io.stdout:flush()
     await(server:serve_forever())
   end)())
+  -- Ctrl-C is how it is meant to end: the server has closed, say so quietly.
+  if not ok and asyncio.KeyboardInterrupt:is(err) then
+    print("httpbin stopped")
+    return
+  end
+  if not ok then error(err, 0) end
 end
 
 return httpbin
