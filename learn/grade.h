@@ -105,14 +105,16 @@ class GradePool {
   void submit(PoolJob job);
   // Jobs handed out and not finished yet.
   size_t busy() const;
-  // Waits (at most timeout_ms; -1: until something happens) for finished
-  // jobs and returns them: the id and the result.
+  // Hands out the jobs submitted so far, then waits (at most timeout_ms;
+  // -1: until something happens) for finished jobs and returns them: the
+  // id and the result.
   std::vector<std::pair<size_t, ExerciseResult>> wait(int timeout_ms);
 
  private:
   struct Worker;
   bool spawn(Worker& w, std::string* err);
   void send(Worker& w, PoolJob job, int attempts);
+  void flush();
   void renew_deadline(Worker& w);
   void lost(Worker& w, const std::string& why, std::vector<std::pair<size_t, ExerciseResult>>* out);
 

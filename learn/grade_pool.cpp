@@ -166,6 +166,7 @@ struct GradePool::Worker {
   int to = -1;    // jobs to the worker
   int from = -1;  // results from it
   std::string buf;
+  std::string outbuf;  // job records not written yet (flush)
   struct InFlight {
     PoolJob job;  // its source is kept to hand it to a new worker if this one is lost
     int attempts = 0;
@@ -227,6 +228,10 @@ bool GradePool::spawn(Worker& w, std::string* err) {
   close(up[1]);
   w.pid = pid;
   w.to = down[1];
+  // Room for all the jobs a worker may have in flight (their sources), so
+  // that handing it more never blocks the grader while it works (Linux's
+  // default is 64 KB; the call may fail past pipe-max-size, harmlessly).
+  fcntl(w.to, F_SETPIPE_SZ, 1 << 20);
   w.from = up[0];
   w.buf.clear();
   w.receiving = false;
@@ -274,10 +279,21 @@ void GradePool::send(Worker& w, PoolJob job, int attempts) {
                     "\t" + encode_field(job.source) + "\t" + std::to_string(job.group) + "\n";
   w.inflight.push_back({std::move(job), attempts + 1});
   renew_deadline(w);
-  if (w.to >= 0 && !write_all(w.to, rec)) {
-    // Noticed as a lost worker by the next wait().
-    close(w.to);
-    w.to = -1;
+  w.outbuf += rec;
+}
+
+// Writes the job records handed out since the last call, one write per
+// worker, so that a worker finds a submission's exercises together (they
+// can share a sandbox child).
+void GradePool::flush() {
+  for (Worker* w : workers_) {
+    if (w->outbuf.empty()) continue;
+    if (w->to >= 0 && !write_all(w->to, w->outbuf)) {
+      // Noticed as a lost worker by the next wait().
+      close(w->to);
+      w->to = -1;
+    }
+    w->outbuf.clear();
   }
 }
 
@@ -307,6 +323,7 @@ void GradePool::lost(Worker& w, const std::string& why, std::vector<std::pair<si
   }
   w.pid = -1;
   w.receiving = false;
+  w.outbuf.clear();  // its jobs are all in inflight, sent again below
   std::string err;
   bool respawned = spawn(w, &err);
   if (!respawned) std::fprintf(stderr, "luasync grade: %s\n", err.c_str());
@@ -330,6 +347,7 @@ void GradePool::lost(Worker& w, const std::string& why, std::vector<std::pair<si
 }
 
 std::vector<std::pair<size_t, ExerciseResult>> GradePool::wait(int timeout_ms) {
+  flush();
   std::vector<std::pair<size_t, ExerciseResult>> out;
   std::vector<pollfd> pfds;
   std::vector<Worker*> polled;

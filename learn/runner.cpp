@@ -254,9 +254,16 @@ std::vector<ExerciseResult> Runner::run(
   std::deque<Pending> pending;
   size_t completed = 0;
   if (!aged_) {
-    // One full collection makes everything loaded so far old (sandbox.cpp,
-    // sandbox_new_state), before the first child is forked.
-    lua_gc(engine_.state(), LUA_GCCOLLECT);
+    // Before the first child is forked: the tables exercises share are
+    // sealed (checker.lua: a child that checks several exercises restores
+    // them before each), and one full collection makes everything loaded
+    // so far old (sandbox.cpp, sandbox_new_state).
+    lua_State* L = engine_.state();
+    int top = lua_gettop(L);
+    engine_.push_checker();
+    if (lua_getfield(L, -1, "seal") == LUA_TFUNCTION) lua_pcall(L, 0, 0, 0);
+    lua_settop(L, top);
+    lua_gc(L, LUA_GCCOLLECT);
     aged_ = true;
   }
 

@@ -258,6 +258,65 @@ int l_write(lua_State* L) {
   return 0;
 }
 
+// restore(sealed): puts the shared tables back as checker.lua's seal() found
+// them; sealed is an array of {t = table, saved = {k = v}, mt = metatable}.
+int l_restore(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, 1));
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i);  // entry
+    int e = lua_gettop(L);
+    lua_getfield(L, e, "t");
+    lua_getfield(L, e, "saved");
+    int t = e + 1, saved = e + 2;
+    if (!lua_istable(L, t) || !lua_istable(L, saved)) {
+      lua_settop(L, e - 1);
+      continue;
+    }
+    // Keys added since: removed (collected first: no assignment during lua_next).
+    lua_newtable(L);
+    int extra = lua_gettop(L);
+    lua_Integer nextra = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+      lua_pop(L, 1);
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, saved) == LUA_TNIL) {
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, extra, ++nextra);
+      }
+      lua_pop(L, 1);
+    }
+    for (lua_Integer k = 1; k <= nextra; k++) {
+      lua_rawgeti(L, extra, k);
+      lua_pushnil(L);
+      lua_rawset(L, t);
+    }
+    // Keys changed or removed since: their saved values.
+    lua_pushnil(L);
+    while (lua_next(L, saved)) {
+      lua_pushvalue(L, -2);
+      lua_rawget(L, t);
+      if (!lua_rawequal(L, -1, -2)) {
+        lua_pushvalue(L, -3);
+        lua_pushvalue(L, -3);
+        lua_rawset(L, t);
+      }
+      lua_pop(L, 2);
+    }
+    lua_getfield(L, e, "mt");
+    if (!lua_getmetatable(L, t)) lua_pushnil(L);
+    if (!lua_rawequal(L, -1, -2)) {
+      lua_pop(L, 1);
+      lua_setmetatable(L, t);
+    } else {
+      lua_pop(L, 2);
+    }
+    lua_settop(L, e - 1);
+  }
+  return 0;
+}
+
 // begin_check(i): fresh budgets for check i (0-based), announced to the parent.
 int l_begin_check(lua_State* L) {
   lua_Integer i = luaL_checkinteger(L, 1);
@@ -532,6 +591,7 @@ void sandbox_push_natives(lua_State* L) {
       {"emit", l_emit},
       {"write", l_write},
       {"begin_check", l_begin_check},
+      {"restore", l_restore},
       {"end_check", l_end_check},
       {"limit", l_limit},
       {"charge", l_charge},

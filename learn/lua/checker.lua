@@ -28,6 +28,48 @@ local std = { string = string, table = table, math = math, utf8 = utf8, coroutin
 
 local function pack(...) return { n = select("#", ...), ... } end
 
+-- ---------------------------------------------------------------- shared tables
+
+-- Tables every exercise can reach and change: the classes of the asyncio
+-- modules (asyncio.Lock, asyncio.TimeoutError...), those modules, and the
+-- metatables of the runtime's objects (getmetatable(asyncio.Future())).
+-- A sandbox child may check several exercises of one learner in turn, so
+-- seal() (in the parent, before forking) keeps their contents and restore()
+-- puts them back before each exercise: what one exercise changes there, the
+-- next one never sees, as if each had a child of its own.
+local d_getmetatable, d_setmetatable, d_getregistry = debug.getmetatable, debug.setmetatable, debug.getregistry
+local loaded = package.loaded
+local sealed = {}  -- { t = table, saved = {k = v}, mt = its metatable }
+
+local function seal_table(t, seen, depth)
+  if type(t) ~= "table" or seen[t] then return end
+  seen[t] = true
+  local mt = d_getmetatable(t)
+  if mt and rawget(mt, "__mode") then return end  -- a weak cache, not something shared by design
+  local saved = {}
+  for k, v in next, t do saved[k] = v end
+  sealed[#sealed + 1] = { t = t, saved = saved, mt = mt }
+  if depth > 0 then
+    seal_table(mt, seen, depth - 1)
+    for _, v in next, saved do seal_table(v, seen, depth - 1) end
+  end
+end
+
+local function seal()
+  sealed = {}
+  local seen = {}
+  for name, m in next, loaded do
+    if name == "asyncio" or s_sub(name, 1, 8) == "asyncio." then seal_table(m, seen, 2) end
+  end
+  for k, v in next, d_getregistry() do
+    if type(k) == "string" and k ~= "_LOADED" and k ~= "_PRELOAD" then seal_table(v, seen, 1) end
+  end
+end
+
+-- In C (native.restore): Lua loops here would run under the instruction
+-- hook, before every exercise.
+local function restore() native.restore(sealed) end
+
 -- The string metatable is shared by everything in the state: learner code
 -- gets a read-only view of it (getmetatable("") returns the view).
 do
@@ -144,6 +186,7 @@ local current = nil   -- the run record print and time.sleep write into
 local function escape_pattern(s) return (s_gsub(s, "[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0")) end
 
 local function setup(ctx)
+  restore()
   job.source = ctx.source
   if s_sub(job.source, 1, 1) == "#" then job.source = "--" .. job.source end  -- a #! line
   job.chunkname = ctx.chunkname
@@ -694,6 +737,16 @@ end
 -- ---------------------------------------------------------------- entry points
 
 local M = {}
+
+-- In the parent, before the first child: see "shared tables" above. Every
+-- asyncio submodule is loaded first, so that all of them are sealed.
+function M.seal()
+  for name in next, package.preload do
+    if s_sub(name, 1, 8) == "asyncio." then pcall(real_require, name) end
+  end
+  seal()
+  return #sealed
+end
 
 -- Runs checks[first..] against the learner's file, reporting each result.
 function M.run_checks(ctx, checks, first)
