@@ -273,15 +273,20 @@ int l_restore(lua_State* L) {
       lua_settop(L, e - 1);
       continue;
     }
-    // Keys added since: removed (collected first: no assignment during lua_next).
-    lua_newtable(L);
-    int extra = lua_gettop(L);
+    // Keys added since: removed (collected first: no assignment during
+    // lua_next; the list is only made when there is one, which is rare).
+    int extra = 0;
     lua_Integer nextra = 0;
     lua_pushnil(L);
     while (lua_next(L, t)) {
       lua_pop(L, 1);
       lua_pushvalue(L, -1);
       if (lua_rawget(L, saved) == LUA_TNIL) {
+        if (!extra) {
+          lua_newtable(L);
+          lua_insert(L, -3);  // below the key and the nil
+          extra = lua_gettop(L) - 2;
+        }
         lua_pushvalue(L, -2);
         lua_rawseti(L, extra, ++nextra);
       }
@@ -292,6 +297,7 @@ int l_restore(lua_State* L) {
       lua_pushnil(L);
       lua_rawset(L, t);
     }
+    if (extra) lua_remove(L, extra);
     // Keys changed or removed since: their saved values.
     lua_pushnil(L);
     while (lua_next(L, saved)) {
