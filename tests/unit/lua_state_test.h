@@ -1,7 +1,7 @@
 // lua_state_test.h: the fixture shared by the unit tests that drive the
 // runtime through a real Lua state: a state with asyncio (and the globals
-// async and await), an optional virtual-clock loop, and helpers that run Lua
-// code and return its results as text.
+// async, await and time), an optional loop (virtual clock unless asked
+// otherwise), and helpers that run Lua code and return its results as text.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include "asyncio_lib.h"
 #include "coro.h"
 #include "loop.h"
+#include "loop_lib.h"
 #include "runtime.h"
 
 namespace luasync {
@@ -33,6 +34,8 @@ class LuaStateTest : public ::testing::Test {
     lua_getfield(L, -1, "await");
     lua_setglobal(L, "await");
     lua_pop(L, 1);
+    open_time_lib(L);
+    lua_setglobal(L, "time");
   }
 
   void TearDown() override {
@@ -41,9 +44,12 @@ class LuaStateTest : public ::testing::Test {
     lua_close(L);
   }
 
-  Loop* open_loop() {
+  // Opens a loop (made the running one) and keeps its userdata on the stack.
+  Loop* open_loop(bool virtual_clock = true, double grace = 0.05, bool debug = false) {
     Loop::Options o;
-    o.virtual_clock = true;
+    o.virtual_clock = virtual_clock;
+    o.autojump_grace = grace;
+    o.debug = debug;
     loop = loop_open(L, o);
     loop_idx = lua_gettop(L);
     return loop;
@@ -55,6 +61,7 @@ class LuaStateTest : public ::testing::Test {
     loop = nullptr;
   }
 
+  // Runs a chunk: its results joined by "|", or "error: <message>".
   std::string eval(const std::string& code, const char* name = "=unit") {
     int top = lua_gettop(L);
     if (luaL_loadbuffer(L, code.data(), code.size(), name) != LUA_OK) {

@@ -13,6 +13,7 @@
 #include "coro.h"
 #include "loop.h"
 #include "loop_lib.h"
+#include "lua_state_test.h"
 #include "runtime.h"
 
 using namespace luasync;
@@ -85,46 +86,8 @@ TEST(ClockTest, MonotonicSecondsFollowsRealTime) {
 
 // ---------------------------------------------------------------- with a loop
 
-class ClockLoopTest : public ::testing::Test {
- protected:
-  lua_State* L = nullptr;
-
-  void SetUp() override {
-    L = luaL_newstate();
-    ASSERT_NE(L, nullptr);
-    luaL_openlibs(L);
-    luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
-    lua_getfield(L, -1, "async");
-    lua_setglobal(L, "async");
-    lua_getfield(L, -1, "await");
-    lua_setglobal(L, "await");
-    lua_pop(L, 1);
-    open_time_lib(L);
-    lua_setglobal(L, "time");
-  }
-
-  void TearDown() override {
-    coro_flush_recent(L);
-    lua_close(L);
-  }
-
-  std::string eval(const std::string& code, const char* name = "=unit") {
-    int top = lua_gettop(L);
-    if (luaL_loadbuffer(L, code.data(), code.size(), name) != LUA_OK) {
-      std::string e = lua_tostring(L, -1);
-      lua_settop(L, top);
-      return "error: " + e;
-    }
-    std::string out;
-    if (lua_pcall(L, 0, LUA_MULTRET, 0) != LUA_OK) {
-      out = "error: " + safe_tostring(L, -1);
-    } else {
-      for (int i = top + 1; i <= lua_gettop(L); i++) out += (i > top + 1 ? "|" : "") + safe_tostring(L, i);
-    }
-    lua_settop(L, top);
-    return out;
-  }
-};
+// The state with asyncio; these tests open their loops themselves.
+class ClockLoopTest : public LuaStateTest {};
 
 TEST_F(ClockLoopTest, TheLoopUsesTheClockItWasGiven) {
   Loop::Options o;

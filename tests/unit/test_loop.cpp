@@ -20,73 +20,15 @@
 #include "coro.h"
 #include "loop.h"
 #include "loop_lib.h"
+#include "lua_state_test.h"
 #include "runtime.h"
 
 using namespace luasync;
 
 namespace {
 
-class LoopTest : public ::testing::Test {
+class LoopTest : public LuaStateTest {
  protected:
-  lua_State* L = nullptr;
-  Loop* loop = nullptr;
-  int loop_idx = 0;
-
-  void SetUp() override {
-    L = luaL_newstate();
-    ASSERT_NE(L, nullptr);
-    luaL_openlibs(L);
-    luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
-    lua_getfield(L, -1, "async");
-    lua_setglobal(L, "async");
-    lua_getfield(L, -1, "await");
-    lua_setglobal(L, "await");
-    lua_pop(L, 1);
-    open_time_lib(L);
-    lua_setglobal(L, "time");
-  }
-
-  void TearDown() override {
-    if (loop) close_loop();
-    coro_flush_recent(L);
-    lua_close(L);
-  }
-
-  // Opens a loop (made the running one) and keeps its userdata on the stack.
-  Loop* open_loop(bool virtual_clock = true, double grace = 0.05, bool debug = false) {
-    Loop::Options o;
-    o.virtual_clock = virtual_clock;
-    o.autojump_grace = grace;
-    o.debug = debug;
-    loop = loop_open(L, o);
-    loop_idx = lua_gettop(L);
-    return loop;
-  }
-
-  void close_loop() {
-    loop_shutdown(L, loop);
-    lua_settop(L, loop_idx - 1);
-    loop = nullptr;
-  }
-
-  // Runs a chunk: its results joined by "|", or "error: <message>".
-  std::string eval(const std::string& code, const char* name = "=unit") {
-    int top = lua_gettop(L);
-    if (luaL_loadbuffer(L, code.data(), code.size(), name) != LUA_OK) {
-      std::string e = lua_tostring(L, -1);
-      lua_settop(L, top);
-      return "error: " + e;
-    }
-    std::string out;
-    if (lua_pcall(L, 0, LUA_MULTRET, 0) != LUA_OK) {
-      out = "error: " + safe_tostring(L, -1);
-    } else {
-      for (int i = top + 1; i <= lua_gettop(L); i++) out += (i > top + 1 ? "|" : "") + safe_tostring(L, i);
-    }
-    lua_settop(L, top);
-    return out;
-  }
-
   // Runs until nothing can happen (bounded).
   int drain(int max = 10000) {
     int n = 0;
