@@ -22,19 +22,7 @@ lua_State* new_state(const RunOptions& opts) {
   if (!L) return nullptr;
   lua_gc(L, LUA_GCGEN, 0, 0);  // as lua.c: suits many short-lived objects
   luaL_openlibs(L);
-  luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
-  lua_getfield(L, -1, "async");
-  lua_setglobal(L, "async");
-  lua_getfield(L, -1, "await");
-  lua_setglobal(L, "await");
-  lua_getfield(L, -1, "time");  // asyncio.time: time.sleep, time.time, time.monotonic
-  lua_remove(L, -2);
-  lua_pushvalue(L, -1);
-  lua_setglobal(L, "time");
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_insert(L, -2);
-  lua_setfield(L, -2, "time");
-  lua_pop(L, 1);
+  open_luasync_globals(L);
   Runtime* rt = runtime(L);
   rt->default_debug = opts.debug;
   rt->default_virtual = opts.virtual_time;

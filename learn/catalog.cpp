@@ -97,19 +97,7 @@ bool Engine::create_state(std::string* err) {
   }
   lua_State* L = L_;
   luaL_openlibs(L);
-  luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
-  lua_getfield(L, -1, "async");
-  lua_setglobal(L, "async");
-  lua_getfield(L, -1, "await");
-  lua_setglobal(L, "await");
-  lua_pop(L, 1);
-  open_time_lib(L);
-  lua_pushvalue(L, -1);
-  lua_setglobal(L, "time");
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_insert(L, -2);
-  lua_setfield(L, -2, "time");
-  lua_pop(L, 1);
+  open_luasync_globals(L);
 
   const EmbeddedChunk* c = embedded_learn_chunks();
   while (c->name && std::strcmp(c->name, "@[learn]/checker.lua") != 0) c++;

@@ -46,19 +46,7 @@ int run_example(const Example& ex, double seconds, std::string* out, std::string
     if (mkdtemp(tmp.data()) && chdir(tmp.c_str()) != 0) _exit(3);
     lua_State* L = luaL_newstate();
     luaL_openlibs(L);
-    luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
-    lua_getfield(L, -1, "async");
-    lua_setglobal(L, "async");
-    lua_getfield(L, -1, "await");
-    lua_setglobal(L, "await");
-    lua_pop(L, 1);
-    open_time_lib(L);
-    lua_pushvalue(L, -1);
-    lua_setglobal(L, "time");
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_insert(L, -2);
-    lua_setfield(L, -2, "time");
-    lua_pop(L, 1);
+    open_luasync_globals(L);
     runtime(L)->default_virtual = true;
     std::string chunk = "@lessons/" + ex.path;
     // `arg` as `luasync --virtual-time lessons/PATH` makes it.

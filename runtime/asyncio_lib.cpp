@@ -341,6 +341,22 @@ int open_asyncio(lua_State* L) {
   return 1;
 }
 
+void open_luasync_globals(lua_State* L) {
+  luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
+  lua_getfield(L, -1, "async");
+  lua_setglobal(L, "async");
+  lua_getfield(L, -1, "await");
+  lua_setglobal(L, "await");
+  lua_getfield(L, -1, "time");  // asyncio.time: time.sleep, time.time, time.monotonic
+  lua_remove(L, -2);
+  lua_pushvalue(L, -1);
+  lua_setglobal(L, "time");
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "time");
+  lua_pop(L, 1);
+}
+
 }  // namespace luasync
 
 extern "C" int luaopen_asyncio(lua_State* L) { return luasync::open_asyncio(L); }

@@ -20,6 +20,11 @@ void loop_shutdown(lua_State* L, Loop* loop);
 // Pushes the asyncio table, creating the runtime on first use (idempotent).
 int open_asyncio(lua_State* L);
 
+// What luasync gives every program, on a state with the standard libraries:
+// require("asyncio") done, and the globals asyncio, async, await and time
+// (time also as package.loaded.time). Leaves the stack as it was.
+void open_luasync_globals(lua_State* L);
+
 }  // namespace luasync
 
 extern "C" int luaopen_asyncio(lua_State* L);

@@ -28,14 +28,7 @@ class LuaStateTest : public ::testing::Test {
     L = luaL_newstate();
     ASSERT_NE(L, nullptr);
     luaL_openlibs(L);
-    luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
-    lua_getfield(L, -1, "async");
-    lua_setglobal(L, "async");
-    lua_getfield(L, -1, "await");
-    lua_setglobal(L, "await");
-    lua_pop(L, 1);
-    open_time_lib(L);
-    lua_setglobal(L, "time");
+    open_luasync_globals(L);
   }
 
   void TearDown() override {

@@ -16,6 +16,7 @@
 #include "coro.h"
 #include "json.h"
 #include "loop.h"
+#include "lua_state_test.h"
 #include "recorder.h"
 #include "runtime.h"
 #include "task.h"
@@ -28,21 +29,12 @@ using Kind = Recorder::Kind;
 using Wait = Recorder::Wait;
 using Outcome = Recorder::Outcome;
 
-class RecorderTest : public ::testing::Test {
+class RecorderTest : public LuaStateTest {
  protected:
-  lua_State* L = nullptr;
   std::shared_ptr<RecordSession> session;
 
   void SetUp() override {
-    L = luaL_newstate();
-    ASSERT_NE(L, nullptr);
-    luaL_openlibs(L);
-    luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
-    lua_getfield(L, -1, "async");
-    lua_setglobal(L, "async");
-    lua_getfield(L, -1, "await");
-    lua_setglobal(L, "await");
-    lua_pop(L, 1);
+    LuaStateTest::SetUp();
     // As `luasync --timeline`: every asyncio.run records into the session
     // (which the test reads instead of printing).
     session = std::make_shared<RecordSession>();
@@ -52,25 +44,7 @@ class RecorderTest : public ::testing::Test {
 
   void TearDown() override {
     runtime(L)->record_session.reset();
-    coro_flush_recent(L);
-    lua_close(L);
-  }
-
-  std::string eval(const std::string& code) {
-    int top = lua_gettop(L);
-    if (luaL_loadbuffer(L, code.data(), code.size(), "=unit") != LUA_OK) {
-      std::string e = lua_tostring(L, -1);
-      lua_settop(L, top);
-      return "error: " + e;
-    }
-    std::string out;
-    if (lua_pcall(L, 0, LUA_MULTRET, 0) != LUA_OK) {
-      out = "error: " + safe_tostring(L, -1);
-    } else {
-      for (int i = top + 1; i <= lua_gettop(L); i++) out += (i > top + 1 ? "|" : "") + safe_tostring(L, i);
-    }
-    lua_settop(L, top);
-    return out;
+    LuaStateTest::TearDown();
   }
 
   // Runs `body` as the main coroutine on the virtual clock; returns the
