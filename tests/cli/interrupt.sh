@@ -5,19 +5,23 @@
 # Real time, generous bounds: each program waits for its signal.
 source "$(dirname "$0")/lib.bash"
 
-# Starts luasync on $TMP/$1.lua in the background with SIGINT at its default
-# disposition (a background job of a script would otherwise ignore it), and
-# waits until it has printed "ready" on stdout.
-start() {
+# launch WORD COMMAND...: starts COMMAND in the background, output in
+# $TMP/out and $TMP/stderr, and waits until its stdout shows WORD.
+launch() {
+  local word=$1
+  shift
   : > "$TMP/out"
-  env --default-signal=INT "$LUASYNC" "$TMP/$1.lua" > "$TMP/out" 2> "$TMP/stderr" < /dev/null &
+  "$@" > "$TMP/out" 2> "$TMP/stderr" < /dev/null &
   pid=$!
   for _ in $(seq 500); do
-    grep -q ready "$TMP/out" 2>/dev/null && return 0
+    grep -q "$word" "$TMP/out" 2>/dev/null && return 0
     sleep 0.01
   done
   return 1
 }
+# Starts luasync on $TMP/$1.lua with SIGINT at its default disposition (a
+# background job of a script would otherwise ignore it), until "ready".
+start() { launch ready env --default-signal=INT "$LUASYNC" "$TMP/$1.lua"; }
 finish_run() {
   wait "$pid" && rc=0 || rc=$?
   out=$(cat "$TMP/out")
@@ -88,20 +92,14 @@ asyncio.run(async(function()
   print("finished")
 end)())
 LUA
-: > "$TMP/out"
-(trap '' INT; exec "$LUASYNC" "$TMP/ignored.lua" > "$TMP/out" 2> "$TMP/stderr" < /dev/null) &
-pid=$!
-for _ in $(seq 500); do grep -q ready "$TMP/out" 2>/dev/null && break; sleep 0.01; done
+launch ready bash -c 'trap "" INT; exec "$0" "$1"' "$LUASYNC" "$TMP/ignored.lua" || fail "never ready"
 kill -INT "$pid"
 finish_run
 expect_rc 0
 expect_out "finished"
 
 case_ "luasync httpbin runs until Ctrl-C, then stops quietly"
-: > "$TMP/out"
-env --default-signal=INT "$LUASYNC" httpbin --port 0 > "$TMP/out" 2> "$TMP/stderr" < /dev/null &
-pid=$!
-for _ in $(seq 500); do grep -q listening "$TMP/out" 2>/dev/null && break; sleep 0.01; done
+launch listening env --default-signal=INT "$LUASYNC" httpbin --port 0 || fail "never listening"
 kill -INT "$pid"
 finish_run
 expect_rc 0
