@@ -19,6 +19,7 @@
 #include <filesystem>
 
 #include "modules.h"
+#include "runtime.h"
 
 namespace luasync::learn {
 
@@ -261,7 +262,9 @@ std::vector<ExerciseResult> Runner::run(
     lua_State* L = engine_.state();
     int top = lua_gettop(L);
     engine_.push_checker();
-    if (lua_getfield(L, -1, "seal") == LUA_TFUNCTION) lua_pcall(L, 0, 0, 0);
+    if (lua_getfield(L, -1, "seal") == LUA_TFUNCTION && lua_pcall(L, 0, 0, 0) != LUA_OK)
+      std::fprintf(stderr, "luasync: the lesson engine could not record its shared tables: %s\n",
+                   safe_tostring(L, -1).c_str());  // a bug of ours: say so, and go on
     lua_settop(L, top);
     lua_gc(L, LUA_GCCOLLECT);
     aged_ = true;
