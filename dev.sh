@@ -20,6 +20,8 @@ PACKAGES=(
   libcurl4-openssl-dev          # HTTP client
   libh2o-dev libssl-dev         # HTTP server (h2o's libuv build; its headers include OpenSSL's)
   libjansson-dev                # JSON (asyncio.json, response:json())
+  libwslay-dev                  # websockets (http.ws_connect, request:upgrade_websocket)
+  openssl python3-websockets    # TLS and websocket tests: openssl s_server/s_client, an independent websocket peer
   libgtest-dev                  # C++ unit tests
   tmux                          # REPL tests drive a pseudo-terminal
   jq libxml2-utils              # grading tests check the JSON and JUnit reports (jq, xmllint)

@@ -732,7 +732,7 @@ void on_timeout(lua_State* L, void* data) {
   httpd::wake_future(L, t->waiter);
 }
 
-// session:request(method, url, header_lines, body, timeout, max_redirects) -> transfer
+// session:request(method, url, header_lines, body, timeout, max_redirects, tls) -> transfer
 //   header_lines: array of "Name: value"; body: string or nil; timeout:
 //   seconds on the loop clock (nil or 0: none); max_redirects: 0 = don't follow.
 int l_session_request(lua_State* L) {
@@ -744,6 +744,33 @@ int l_session_request(lua_State* L) {
   if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TSTRING);
   double timeout = luaL_optnumber(L, 6, 0);
   long max_redirects = static_cast<long>(luaL_optinteger(L, 7, 10));
+  // TLS: {cafile =, capath =, certfile =, keyfile =, verify =, check_hostname =}
+  // (strings stay anchored by the table at 8).
+  const char* cafile = nullptr;
+  const char* capath = nullptr;
+  const char* certfile = nullptr;
+  const char* keyfile = nullptr;
+  bool verify = true, check_hostname = true;
+  if (lua_istable(L, 8)) {
+    auto str = [L](const char* k) {
+      lua_getfield(L, 8, k);
+      const char* v = lua_tostring(L, -1);
+      lua_pop(L, 1);
+      return v;
+    };
+    auto flag = [L](const char* k) {
+      lua_getfield(L, 8, k);
+      bool v = lua_type(L, -1) != LUA_TBOOLEAN || lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      return v;
+    };
+    cafile = str("cafile");
+    capath = str("capath");
+    certfile = str("certfile");
+    keyfile = str("keyfile");
+    verify = flag("verify");
+    check_hostname = flag("check_hostname");
+  }
 
   // Validate the URL now, so that a typo raises here rather than at await.
   // (No C++ object lives across these raises: the loadable module's Lua
@@ -787,6 +814,15 @@ int l_session_request(lua_State* L) {
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // all that curl can decode
   curl_easy_setopt(e, CURLOPT_USERAGENT, "luasync/" LUASYNC_VERSION);
   curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+  if (cafile) curl_easy_setopt(e, CURLOPT_CAINFO, cafile);
+  if (capath) curl_easy_setopt(e, CURLOPT_CAPATH, capath);
+  if (certfile) {
+    curl_easy_setopt(e, CURLOPT_SSLCERT, certfile);
+    curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(e, CURLOPT_SSLKEY, keyfile ? keyfile : certfile);
+  }
+  if (!verify) curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+  if (!verify || !check_hostname) curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 
   bool has_body = lua_type(L, 5) == LUA_TSTRING;
   size_t body_len = 0;

@@ -19,6 +19,7 @@
 #include "io.h"
 #include "loop.h"
 #include "lua_ref.h"
+#include "tls.h"
 
 namespace luasync {
 
@@ -305,6 +306,7 @@ void server_free(Server* s) {
     ex->hook = nullptr;
   }
   g_servers.remove(s->id);
+  if (s->accept_ctx.ssl_ctx) SSL_CTX_free(s->accept_ctx.ssl_ctx);
   delete s;
 }
 
@@ -709,10 +711,12 @@ int l_listen(lua_State* L) {
   luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_Integer max_body = kDefaultMaxBody;
   lua_Integer backlog = 1024;
+  SSL_CTX* ssl_ctx = nullptr;  // HTTPS (owned by the context userdata in opts)
   if (lua_istable(L, 4)) {
     if (lua_getfield(L, 4, "max_body") != LUA_TNIL) max_body = luaL_checkinteger(L, -1);
     if (lua_getfield(L, 4, "backlog") != LUA_TNIL) backlog = luaL_checkinteger(L, -1);
-    lua_pop(L, 2);
+    if (lua_getfield(L, 4, "ssl") != LUA_TNIL) ssl_ctx = check_ssl_context(L, -1);
+    lua_pop(L, 3);
   }
   Loop* loop = runtime(L)->loop;
   if (!loop) luaL_error(L, "http.serve: no running event loop (call it inside asyncio.run)");
@@ -763,6 +767,10 @@ int l_listen(lua_State* L) {
   h2o_context_init(&s->ctx, loop->uv(), config);
   s->accept_ctx.ctx = &s->ctx;
   s->accept_ctx.hosts = config->hosts;
+  if (ssl_ctx) {
+    SSL_CTX_up_ref(ssl_ctx);  // released by server_free
+    s->accept_ctx.ssl_ctx = ssl_ctx;
+  }
   s->ctx_ready = true;
   s->hook_id = loop->add_close_hook(server_loop_closing, s);
   *slot = s;

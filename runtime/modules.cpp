@@ -18,52 +18,76 @@
 // Defined when the HTTP objects are linked in (the asyncio.so module); in
 // the luasync executable they live in a plugin loaded on first use.
 extern "C" int luaopen_asyncio__http(lua_State* L) __attribute__((weak));
+extern "C" int luaopen_asyncio__tls(lua_State* L) __attribute__((weak));
 extern "C" int luaopen_asyncio__json(lua_State* L);
 
 namespace luasync {
 
-// The plugin stays loaded for the life of the process.
+// The network plugin (HTTP, TLS, websockets) stays loaded for the life of
+// the process.
 static void* http_plugin_handle = nullptr;
-static lua_CFunction http_plugin_open = nullptr;
 
-// Finds and loads the HTTP plugin (lib/luasync/http.so beside or above the
-// executable, $LUASYNC_PLUGIN_DIR, or the install directory) once per
-// process; returns its open function, or nullptr with `err` set.
+// Finds and loads the network plugin (lib/luasync/http.so beside or above
+// the executable, $LUASYNC_PLUGIN_DIR, or the install directory) once per
+// process; returns its function `symbol`, or nullptr with `err` set.
+static lua_CFunction plugin_function(const char* symbol, std::string* err) {
+  if (!http_plugin_handle) {
+    std::vector<std::string> dirs;
+    if (const char* env = std::getenv("LUASYNC_PLUGIN_DIR")) dirs.push_back(env);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+      exe[n] = '\0';
+      std::string dir(exe, std::strrchr(exe, '/') - exe);
+      dirs.push_back(dir + "/lib/luasync");
+      dirs.push_back(dir + "/../lib/luasync");
+    }
+    dirs.push_back(LUASYNC_PLUGIN_INSTALL_DIR);
+    std::string tried;
+    for (const std::string& d : dirs) {
+      std::string path = d + "/http.so";
+      void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (!h) {
+        tried += "\n\t" + path + ": " + dlerror();
+        continue;
+      }
+      http_plugin_handle = h;
+      break;
+    }
+    if (!http_plugin_handle) {
+      *err = "cannot load luasync's network support (http.so); tried:" + tried;
+      return nullptr;
+    }
+  }
+  auto fn = reinterpret_cast<lua_CFunction>(dlsym(http_plugin_handle, symbol));
+  if (!fn) *err = std::string("http.so has no ") + symbol;
+  return fn;
+}
+
 static lua_CFunction http_plugin(std::string* err) {
   if (luaopen_asyncio__http) return luaopen_asyncio__http;
-  if (http_plugin_open) return http_plugin_open;
-  std::vector<std::string> dirs;
-  if (const char* env = std::getenv("LUASYNC_PLUGIN_DIR")) dirs.push_back(env);
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    std::string dir(exe, std::strrchr(exe, '/') - exe);
-    dirs.push_back(dir + "/lib/luasync");
-    dirs.push_back(dir + "/../lib/luasync");
-  }
-  dirs.push_back(LUASYNC_PLUGIN_INSTALL_DIR);
-  std::string tried;
-  for (const std::string& d : dirs) {
-    std::string path = d + "/http.so";
-    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-      tried += "\n\t" + path + ": " + dlerror();
-      continue;
-    }
-    http_plugin_handle = h;
-    http_plugin_open = reinterpret_cast<lua_CFunction>(dlsym(h, "luaopen_asyncio__http"));
-    if (!http_plugin_open) *err = path + " has no luaopen_asyncio__http";
-    return http_plugin_open;
-  }
-  *err = "cannot load luasync's HTTP support (http.so); tried:" + tried;
-  return nullptr;
+  return plugin_function("luaopen_asyncio__http", err);
 }
 
 static int load_http(lua_State* L) {
-  std::string err;
-  lua_CFunction open = http_plugin(&err);
-  if (!open) return luaL_error(L, "%s", err.c_str());
+  lua_CFunction open;
+  {
+    std::string err;
+    open = http_plugin(&err);
+    if (!open) lua_pushstring(L, err.c_str());
+  }
+  if (!open) return lua_error(L);
+  return open(L);
+}
+
+static int load_tls(lua_State* L) {
+  lua_CFunction open = luaopen_asyncio__tls;
+  if (!open) {
+    std::string err;
+    open = plugin_function("luaopen_asyncio__tls", &err);
+    if (!open) lua_pushstring(L, err.c_str());
+  }
+  if (!open) return lua_error(L);
   return open(L);
 }
 
@@ -86,6 +110,7 @@ static const luaL_Reg kNativeModules[] = {
     {"asyncio._process", luaopen_process},
     {"asyncio._fs", luaopen_fs},
     {"asyncio._http", load_http},
+    {"asyncio._tls", load_tls},
     {"asyncio._json", luaopen_asyncio__json},
     {nullptr, nullptr},
 };

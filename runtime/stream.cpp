@@ -20,7 +20,7 @@ constexpr size_t kHighWater = 64 * 1024;     // drain() waits above this
 constexpr size_t kLowWater = 16 * 1024;      // ... until back under this
 constexpr size_t kReadChunk = 64 * 1024;
 
-enum : uint32_t { EV_READ = 1, EV_DRAIN = 2, EV_CLOSED = 4 };
+enum : uint32_t { EV_READ = 1, EV_DRAIN = 2, EV_CLOSED = 4, EV_FILTER = 8 };
 }  // namespace
 
 // ================================================================ Stream
@@ -33,6 +33,8 @@ Stream::Stream(Loop* loop, Kind kind, size_t limit) : IoObject(loop), kind_(kind
   h_.handle.data = this;
   hold_uv();  // the open handle
 }
+
+Stream::~Stream() { delete filter_; }
 
 // ---------------------------------------------------------------- reading
 
@@ -62,7 +64,12 @@ void Stream::alloc_cb(uv_handle_t*, size_t, uv_buf_t* buf) {
 void Stream::read_cb(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
   auto* s = static_cast<Stream*>(st->data);
   if (nread > 0) {
-    s->rbuf_.append(buf->base, static_cast<size_t>(nread));
+    if (!s->filter_) {
+      s->rbuf_.append(buf->base, static_cast<size_t>(nread));
+    } else {
+      s->note_activity();
+      if (!s->filter_->input(s, buf->base, static_cast<size_t>(nread))) s->filter_failed();
+    }
   } else if (nread == UV_EOF) {
     // libuv reports EOF without reading when epoll says POLLHUP after a
     // short read, so a reset (RST) would pass for an orderly end: ask the
@@ -82,14 +89,92 @@ void Stream::read_cb(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
   } else {
     return;  // EAGAIN
   }
+  if (nread < 0 && s->filter_) s->filter_->input_end(s, s->eof_ ? 0 : s->read_err_);
+  s->after_input();
+}
+
+// New bytes in the buffer, or EOF, or an error: wake the waiting read, or
+// stop reading when the buffer is full.
+void Stream::after_input() {
   // The waiting read's future may have been cancelled: then nobody waits.
-  bool waiting = s->op_ != Op::None && !s->op_future_->done();
+  bool waiting = op_ != Op::None && !op_future_->done();
   if (waiting) {
-    if (s->op_ready()) s->post(EV_READ);
-  } else if (s->avail() > 2 * s->limit_) {
-    s->stop_reading();  // back-pressure on the peer until a read catches up
+    if (op_ready()) post(EV_READ);
+  } else if (avail() > 2 * limit_) {
+    stop_reading();  // back-pressure on the peer until a read catches up
   }
 }
+
+// ---------------------------------------------------------------- filter
+
+void Stream::set_filter(StreamFilter* f) {
+  filter_ = f;
+  if (avail() == 0) return;
+  // What was read before the filter came is its input.
+  std::string early = rbuf_.substr(rpos_);
+  rbuf_.clear();
+  rpos_ = 0;
+  scanned_ = 0;
+  if (!filter_->input(this, early.data(), early.size())) filter_failed();
+  after_input();
+}
+
+void Stream::filter_failed() {
+  filter_error_ = true;
+  if (!read_err_) read_err_ = UV_EPROTO;
+  stop_reading();
+  write_failed(UV_EPROTO);
+  hold_clock_for_peer(false);
+}
+
+void Stream::filter_eof() {
+  eof_ = true;
+  stop_reading();
+}
+
+void Stream::filter_event() { post(EV_FILTER); }
+
+void Stream::push_error(lua_State* L, int err) {
+  if (filter_error_ && filter_)
+    filter_->push_error(L);
+  else
+    push_os_error(L, err);
+}
+
+void Stream::note_activity() {
+  if (clock_held_) uv_timer_again(quiet_);
+}
+
+void Stream::hold_clock_for_peer(bool on) {
+  peer_wanted_ = on;
+  Loop* lp = loop();
+  if (on && !clock_held_ && lp && !handle_closing_) {
+    if (!quiet_) {
+      quiet_ = new uv_timer_t;
+      uv_timer_init(lp->uv(), quiet_);
+      quiet_->data = this;
+    }
+    auto ms = static_cast<uint64_t>(lp->options().autojump_grace * 1000.0) + 1;
+    uv_timer_start(quiet_, quiet_cb, ms, ms);
+    lp->hold_clock();
+    clock_held_ = true;
+  } else if (!on && clock_held_) {
+    uv_timer_stop(quiet_);
+    clock_held_ = false;
+    if (lp) lp->release_clock();
+  }
+}
+
+// The peer has been quiet for a whole grace: let the virtual clock move
+// (a timeout of the handshake may be due).
+void Stream::quiet_cb(uv_timer_t* t) {
+  auto* s = static_cast<Stream*>(t->data);
+  uv_timer_stop(t);
+  s->clock_held_ = false;
+  if (s->loop()) s->loop()->release_clock();
+}
+
+void Stream::quiet_closed_cb(uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); }
 
 size_t Stream::find_sep() {
   size_t n = sep_.size();
@@ -227,7 +312,7 @@ void Stream::complete_read(lua_State* L, int fut_idx) {
   }
   // At EOF with nothing buffered (Read), or a read error.
   if (read_err_) {
-    push_os_error(L, read_err_);
+    push_error(L, read_err_);
     return reject_top(L, fut_idx);
   }
   lua_pushliteral(L, "");
@@ -264,6 +349,17 @@ void Stream::push_read(lua_State* L, Op op, size_t n, const char* sep, size_t se
 
 void Stream::write(const char* p, size_t n) {
   if (write_err_ || n == 0) return;  // the connection is lost: drain() reports it
+  if (filter_) {
+    if (!filter_->output(this, p, n)) filter_failed();
+    if (queued_bytes() > kHighWater) paused_ = true;
+    return;
+  }
+  send_raw(p, n);
+}
+
+// Writes bytes to the socket: at once what it takes, the rest queued.
+void Stream::send_raw(const char* p, size_t n) {
+  if (write_err_ || n == 0 || handle_closing_) return;
   if (!writing_ && wpending_.empty()) {
     uv_buf_t b = uv_buf_init(const_cast<char*>(p), static_cast<unsigned>(std::min<size_t>(n, 1u << 30)));
     int r = uv_try_write(stream(), &b, 1);
@@ -372,7 +468,7 @@ void Stream::shutdown_cb(uv_shutdown_t* req, int) {
 void Stream::push_drain(lua_State* L) {
   if (write_err_) {
     push_new_future(L);
-    push_os_error(L, write_err_);
+    push_error(L, write_err_);
     reject_top(L, -2);
     return;
   }
@@ -404,6 +500,7 @@ void Stream::write_eof() {
 
 void Stream::close() {
   if (closing_) return;
+  if (filter_ && !handle_closing_ && !write_err_) filter_->closing(this);
   closing_ = true;
   stop_reading();
   eof_ = true;  // a waiting read gets what is buffered, then EOF
@@ -425,6 +522,11 @@ void Stream::close_handle() {
   if (handle_closing_) return;
   handle_closing_ = true;
   stop_reading();
+  hold_clock_for_peer(false);
+  if (quiet_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(quiet_), quiet_closed_cb);
+    quiet_ = nullptr;
+  }
   uv_close(&h_.handle, close_cb);
 }
 
@@ -467,7 +569,7 @@ void Stream::on_events(lua_State* L, uint32_t events) {
     for (LuaRef& w : waiters) {
       if (!take_pending(L, w)) continue;
       if (write_err_) {
-        push_os_error(L, write_err_);
+        push_error(L, write_err_);
         reject_top(L, -2);
       } else {
         resolve_top(L, -1, 0);
@@ -475,6 +577,7 @@ void Stream::on_events(lua_State* L, uint32_t events) {
       lua_pop(L, 1);
     }
   }
+  if ((events & EV_FILTER) && filter_) filter_->on_event(L, this);
   if (events & EV_CLOSED) {
     std::vector<LuaRef> waiters;
     waiters.swap(closed_waiters_);
@@ -487,6 +590,7 @@ void Stream::on_events(lua_State* L, uint32_t events) {
 }
 
 void Stream::loop_closing(lua_State*) {
+  if (filter_) filter_->loop_closing();
   closing_ = true;
   eof_ = true;
   op_ = Op::None;
@@ -686,12 +790,15 @@ static int l_drain(lua_State* L) {
 }
 
 static int l_write_eof(lua_State* L) {
-  check_writer(L)->write_eof();
+  Stream* s = check_writer(L);
+  if (s->filter()) luaL_error(L, "write_eof() is not supported on a TLS stream (see can_write_eof())");
+  s->write_eof();
   return 0;
 }
 
 static int l_can_write_eof(lua_State* L) {
-  lua_pushboolean(L, check_writer(L, false)->kind() == Stream::Kind::Tcp);
+  Stream* s = check_writer(L, false);
+  lua_pushboolean(L, s->kind() == Stream::Kind::Tcp && !s->filter());
   return 1;
 }
 
@@ -723,6 +830,8 @@ static int l_get_extra_info(lua_State* L) {
   if (std::strcmp(name, "peername") == 0 || std::strcmp(name, "sockname") == 0) {
     s->push_address(L, name[0] == 'p');
     if (!lua_isnil(L, -1)) return 1;
+  } else if (s->filter() && s->filter()->push_extra_info(L, name)) {
+    return 1;
   }
   lua_settop(L, 3);  // the default
   return 1;

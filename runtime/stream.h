@@ -31,6 +31,39 @@
 namespace luasync {
 
 class Server;
+class Stream;
+
+// A layer between the socket and the stream's buffers: TLS (runtime/tls.cpp,
+// in the network plugin, so that OpenSSL stays out of the executable's
+// start-up). The stream hands it the bytes read from the socket (input) and
+// the bytes the program writes (output); the filter gives back plaintext
+// with Stream::deliver and bytes for the socket with Stream::send_raw.
+// input/output/closing run in libuv callbacks or C functions: they never
+// call Lua and never raise. on_event and push_error run in Lua context.
+class StreamFilter {
+ public:
+  virtual ~StreamFilter() = default;
+  // Bytes from the socket; false: the stream has failed (push_error says why).
+  virtual bool input(Stream* s, const char* p, size_t n) = 0;
+  // The socket reached EOF (err 0) or failed (a libuv error).
+  virtual void input_end(Stream* s, int err) {}
+  // Bytes the program writes; false: the stream has failed.
+  virtual bool output(Stream* s, const char* p, size_t n) = 0;
+  // Bytes accepted by output() and not yet handed to send_raw (they wait
+  // for the handshake): they count towards drain()'s water marks.
+  virtual size_t buffered() const = 0;
+  // writer:close(): send what ends the session (TLS close_notify).
+  virtual void closing(Stream* s) = 0;
+  // From the ready queue after Stream::filter_event().
+  virtual void on_event(lua_State* L, Stream* s) = 0;
+  // Pushes the error value of a failed stream.
+  virtual void push_error(lua_State* L) = 0;
+  // writer:get_extra_info(name): pushes the value and returns true if the
+  // filter knows name.
+  virtual bool push_extra_info(lua_State* L, const char* name) { return false; }
+  // The loop is closing: drop every Lua reference.
+  virtual void loop_closing() = 0;
+};
 
 inline constexpr const char* kReaderMT = "asyncio.StreamReader";
 inline constexpr const char* kWriterMT = "asyncio.StreamWriter";
@@ -71,6 +104,23 @@ class Stream final : public IoObject {
   // Pushes {host, port, host=, port=} for "peername" / "sockname", or nil.
   void push_address(lua_State* L, bool peer);
 
+  // The filter (owned; set once, e.g. by start_tls). Bytes already read and
+  // not consumed are handed to it as input.
+  void set_filter(StreamFilter* f);
+  StreamFilter* filter() const { return filter_; }
+  // For the filter: plaintext for the reader, bytes for the socket, the
+  // peer's orderly end of the session, and an event for on_event.
+  void deliver(const char* p, size_t n) { rbuf_.append(p, n); }
+  void send_raw(const char* p, size_t n);
+  void filter_eof();
+  void filter_event();
+  // Pushes the error of a failed read or write (the filter's, or an OSError).
+  void push_error(lua_State* L, int err);
+  // While the filter waits for its peer (a handshake), the virtual clock
+  // waits for real I/O, until the socket has been quiet for the loop's
+  // autojump grace.
+  void hold_clock_for_peer(bool on);
+
   Server* server = nullptr;  // the server that accepted it, if any
   StreamBox* reader_box = nullptr;
   StreamBox* writer_box = nullptr;
@@ -88,7 +138,9 @@ class Stream final : public IoObject {
   static void close_cb(uv_handle_t* h);
 
   size_t avail() const { return rbuf_.size() - rpos_; }
-  size_t queued_bytes() const { return (writing_ ? h_.stream.write_queue_size : 0) + wpending_.size(); }
+  size_t queued_bytes() const {
+    return (writing_ ? h_.stream.write_queue_size : 0) + wpending_.size() + (filter_ ? filter_->buffered() : 0);
+  }
   void stop_reading();
   bool op_ready();
   size_t find_sep();
@@ -99,6 +151,11 @@ class Stream final : public IoObject {
   void write_failed(int err);
   void after_writes();
   void close_handle();
+  void after_input();
+  void filter_failed();
+  void note_activity();
+  static void quiet_cb(uv_timer_t* t);
+  static void quiet_closed_cb(uv_handle_t* h);
 
   union {
     uv_handle_t handle;
@@ -141,6 +198,17 @@ class Stream final : public IoObject {
   std::vector<LuaRef> drain_waiters_;
   std::vector<LuaRef> closed_waiters_;
   LuaRef done_fut_;  // what drain() returns when it need not wait
+
+  StreamFilter* filter_ = nullptr;
+  bool filter_error_ = false;  // read_err_/write_err_ come from the filter
+  // hold_clock_for_peer: the real-time timer (allocated on first use), and
+  // whether the clock is held.
+  uv_timer_t* quiet_ = nullptr;
+  bool clock_held_ = false;
+  bool peer_wanted_ = false;
+
+ public:
+  ~Stream() override;
 };
 
 // Lua userdata of a reader or writer. The magic word makes the type check

@@ -28,15 +28,238 @@ asyncio.IncompleteReadError = asyncio.Error:extend("IncompleteReadError")
 asyncio.LimitOverrunError = asyncio.Error:extend("LimitOverrunError")
 
 local native = require("asyncio._stream")
+local async, format = asyncio.async, string.format
 
--- asyncio.open_connection(host, port [, {limit = n}]): awaitable of
--- reader, writer.
-asyncio.open_connection = native.open_connection
+-- Checks an options table: nil or a table whose keys are all in `accepted`
+-- (a set); returns it (or an empty table). An unknown key is an error that
+-- names it and the accepted ones.
+local function check_options(fname, opts, accepted, argn)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(format("bad argument #%d to '%s' (options table expected, got %s)", argn, fname, type(opts)), 3)
+  end
+  for k in pairs(opts) do
+    if not accepted[k] then
+      local names = {}
+      for name in pairs(accepted) do names[#names + 1] = name end
+      table.sort(names)
+      error(format("bad option '%s' to '%s' (unknown option; accepted: %s)", tostring(k), fname,
+        table.concat(names, ", ")), 3)
+    end
+  end
+  return opts
+end
+local function set(...)
+  local t = {}
+  for _, k in ipairs({...}) do t[k] = true end
+  return t
+end
 
--- asyncio.start_server(handler, host, port [, {limit = n, backlog = n}]):
--- awaitable of a server listening on host:port (port 0: any free port, see
--- server.port). handler(reader, writer) runs as a task per connection.
-asyncio.start_server = native.start_server
+-- ---------------------------------------------------------------- TLS
+-- asyncio.ssl: contexts and errors. The TLS itself (OpenSSL) is in the
+-- network plugin (runtime/tls.cpp, asyncio._tls), loaded on first use.
+local ssl = {}
+asyncio.ssl = ssl
+
+-- SSLError: a TLS failure (an OSError, as in Python), with fields code
+-- ("CERTIFICATE_VERIFY_FAILED"...) and reason; SSLCertVerificationError
+-- (the peer's certificate was refused) adds verify_code and verify_message.
+local SSLError = OSError:extend("SSLError")
+ssl.SSLError = SSLError
+ssl.SSLCertVerificationError = SSLError:extend("SSLCertVerificationError")
+
+local function tls_native() return require("asyncio._tls") end
+
+local SSLContext = {__name = "asyncio.ssl.SSLContext"}
+ssl.SSLContext = SSLContext
+SSLContext.__index = function(ctx, key) return rawget(ctx, "_fields")[key] end
+SSLContext.__newindex = function(_, key)
+  error(format("SSLContext fields are read-only (cannot set '%s'; make a new context)", tostring(key)), 2)
+end
+SSLContext.__tostring = function(ctx)
+  local f = rawget(ctx, "_fields")
+  return format("<SSLContext verify=%s%s%s>", tostring(f.verify),
+    f.cafile and (" cafile=" .. f.cafile) or "", f.certfile and (" certfile=" .. f.certfile) or "")
+end
+
+local CONTEXT_OPTS = set("cafile", "capath", "certfile", "keyfile", "verify", "check_hostname", "verify_client")
+
+--[[
+asyncio.ssl.create_context([opts]) -> an SSL context for clients and servers.
+opts: cafile, capath (trusted certificates; default: the system's), certfile
+and keyfile (this side's certificate chain and key, PEM; keyfile defaults to
+certfile: a server needs them, a client presents them when asked), verify
+(client side: verify the server's certificate, default true), check_hostname
+(client side: and that it names the host, default = verify), verify_client
+(server side: require a client certificate signed by cafile, default false).
+--]]
+function ssl.create_context(opts)
+  opts = check_options("create_context", opts, CONTEXT_OPTS, 1)
+  for _, k in ipairs({"cafile", "capath", "certfile", "keyfile"}) do
+    if opts[k] ~= nil and type(opts[k]) ~= "string" then
+      error(format("bad option '%s' to 'create_context' (path string expected, got %s)", k, type(opts[k])), 2)
+    end
+  end
+  for _, k in ipairs({"verify", "check_hostname", "verify_client"}) do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then
+      error(format("bad option '%s' to 'create_context' (boolean expected, got %s)", k, type(opts[k])), 2)
+    end
+  end
+  if opts.keyfile and not opts.certfile then
+    error("bad option 'keyfile' to 'create_context' (keyfile needs certfile)", 2)
+  end
+  local verify = opts.verify ~= false
+  local check_hostname = opts.check_hostname
+  if check_hostname == nil then check_hostname = verify end
+  local fields = {
+    cafile = opts.cafile, capath = opts.capath, certfile = opts.certfile, keyfile = opts.keyfile,
+    verify = verify, check_hostname = check_hostname, verify_client = opts.verify_client == true,
+  }
+  local ok, native_ctx = pcall(tls_native().new_context, fields.cafile, fields.capath, fields.certfile,
+    fields.keyfile, verify, check_hostname, fields.verify_client)
+  if not ok then error(native_ctx, 2) end
+  fields.native = native_ctx
+  return setmetatable({_fields = fields}, SSLContext)
+end
+
+-- asyncio.ssl.create_default_context(): a client context that verifies
+-- servers against the system's certificates (what ssl = true uses).
+local default_context
+function ssl.create_default_context()
+  if default_context == nil then default_context = ssl.create_context() end
+  return default_context
+end
+
+local function check_context(fname, v, what)
+  if getmetatable(v) ~= SSLContext then
+    error(format("bad option '%s' to '%s' (SSLContext expected%s, got %s)", what, fname,
+      fname == "open_connection" and " or true" or "", type(v) == "table" and tostring(v) or type(v)), 3)
+  end
+  return v
+end
+ssl._check_context = check_context
+
+local DEFAULT_HANDSHAKE_TIMEOUT = 60.0  -- seconds, as Python's
+
+-- Upgrades the connection of writer to TLS; raises SSLError (or
+-- TimeoutError) and closes the connection when the handshake fails.
+local function start_tls(writer, ctx, server_side, hostname, timeout)
+  local fut = tls_native().start_tls(writer, rawget(ctx, "_fields").native, server_side, hostname)
+  local ok, err = pcall(await, asyncio.wait_for(fut, timeout or DEFAULT_HANDSHAKE_TIMEOUT))
+  if ok then return end
+  writer:close()
+  if asyncio.TimeoutError:is(err) then
+    err = asyncio.TimeoutError(format("SSL handshake is taking longer than %s seconds: aborting the connection",
+      tostring(timeout or DEFAULT_HANDSHAKE_TIMEOUT)))
+  end
+  error(err, 0)
+end
+
+local function check_timeout(fname, v)
+  if v ~= nil and (type(v) ~= "number" or v <= 0) then
+    error(format("bad option 'ssl_handshake_timeout' to '%s' (positive number expected, got %s)", fname,
+      tostring(v)), 3)
+  end
+  return v
+end
+
+local START_TLS_OPTS = set("server_hostname", "ssl_handshake_timeout")
+
+-- writer:start_tls(ctx [, {server_hostname =, ssl_handshake_timeout =}]):
+-- awaitable; upgrades the connection to TLS as its client (Python 3.11's
+-- StreamWriter.start_tls). The reader reads plaintext from then on.
+native.StreamWriter.start_tls = async(function(writer, ctx, opts)
+  opts = check_options("start_tls", opts, START_TLS_OPTS, 2)
+  check_context("start_tls", ctx, "ctx")
+  start_tls(writer, ctx, false, opts.server_hostname, check_timeout("start_tls", opts.ssl_handshake_timeout))
+end)
+
+-- ---------------------------------------------------------------- TCP
+
+local OPEN_OPTS = set("limit", "ssl", "server_hostname", "ssl_handshake_timeout")
+
+local open_tls = async(function(host, port, opts, ctx)
+  local reader, writer = await(native.open_connection(host, port, {limit = opts.limit}))
+  local hostname = opts.server_hostname
+  if hostname == nil then hostname = host end
+  start_tls(writer, ctx, false, hostname, opts.ssl_handshake_timeout)
+  return reader, writer
+end)
+
+--[[
+asyncio.open_connection(host, port [, opts]): awaitable of reader, writer.
+opts: limit (the reader's buffer limit, default 64 KiB), ssl (true: TLS
+verified against the system's certificates; or an SSLContext),
+server_hostname (the name the certificate must carry; default host),
+ssl_handshake_timeout (seconds, default 60).
+--]]
+function asyncio.open_connection(host, port, opts)
+  opts = check_options("open_connection", opts, OPEN_OPTS, 3)
+  local ctx = opts.ssl
+  if ctx == nil or ctx == false then
+    if opts.server_hostname ~= nil then
+      error("bad option 'server_hostname' to 'open_connection' (only meaningful with ssl)", 2)
+    end
+    return native.open_connection(host, port, opts.limit and {limit = opts.limit} or nil)
+  end
+  if ctx == true then
+    ctx = ssl.create_default_context()
+  else
+    check_context("open_connection", ctx, "ssl")
+  end
+  if opts.server_hostname ~= nil and type(opts.server_hostname) ~= "string" then
+    error("bad option 'server_hostname' to 'open_connection' (string expected)", 2)
+  end
+  check_timeout("open_connection", opts.ssl_handshake_timeout)
+  return open_tls(host, port, opts, ctx)
+end
+
+local SERVER_OPTS = set("limit", "backlog", "ssl", "ssl_handshake_timeout")
+
+-- The handler of a TLS server: the handshake, then the user's handler. A
+-- failed handshake closes the connection (printed in debug mode only, as
+-- Python logs it).
+local function tls_handler(handler, ctx, timeout)
+  return async(function(reader, writer)
+    local ok, err = pcall(start_tls, writer, ctx, true, nil, timeout)
+    if not ok then
+      if asyncio.CancelledError:is(err) then error(err, 0) end
+      if asyncio.get_running_loop():get_debug() then
+        io.stderr:write("SSL handshake failed: ", tostring(err), "\n")
+      end
+      return
+    end
+    local r = handler(reader, writer)
+    if asyncio.iscoroutine(r) or asyncio.isfuture(r) then return await(r) end
+  end)
+end
+
+--[[
+asyncio.start_server(handler, host, port [, opts]): awaitable of a server
+listening on host:port (port 0: any free port, see server.port).
+handler(reader, writer) runs as a task per connection. opts: limit,
+backlog, ssl (an SSLContext with a certificate: a TLS server; the handler
+runs once the handshake is done), ssl_handshake_timeout (seconds, default 60).
+--]]
+function asyncio.start_server(handler, host, port, opts)
+  opts = check_options("start_server", opts, SERVER_OPTS, 4)
+  local ctx = opts.ssl
+  if ctx == nil or ctx == false then
+    return native.start_server(handler, host, port, opts)
+  end
+  check_context("start_server", ctx, "ssl")
+  if not tls_native().has_certificate(rawget(ctx, "_fields").native) then
+    error("bad option 'ssl' to 'start_server' (the context has no certificate: create_context{certfile = ...})", 2)
+  end
+  if type(handler) ~= "function" and not (getmetatable(handler) or {}).__call then
+    error("bad argument #1 to 'start_server' (function expected, got " .. type(handler) .. ")", 2)
+  end
+  check_timeout("start_server", opts.ssl_handshake_timeout)
+  return native.start_server(tls_handler(handler, ctx, opts.ssl_handshake_timeout), host, port,
+    {limit = opts.limit, backlog = opts.backlog})
+end
+
+asyncio._check_options = check_options
 
 -- reader:lines(): an iterator for a generic `for` inside an async function,
 -- giving each line without its end-of-line ("\n" or "\r\n") until EOF. The

@@ -139,11 +139,75 @@ local function encode_query(params)
 end
 http.encode_query = encode_query
 
-local function check_opts(opts, fname)
+local check_options = asyncio._check_options
+local function set(...)
+  local t = {}
+  for _, k in ipairs({...}) do t[k] = true end
+  return t
+end
+
+local function check_opts(opts, fname, accepted, argn)
+  if accepted then return check_options(fname, opts, accepted, argn or 1) end
   if opts ~= nil and type(opts) ~= "table" then
     error(format("bad argument to '%s' (options table expected, got %s)", fname, type(opts)), 3)
   end
   return opts or {}
+end
+
+-- ---------------------------------------------------------------- TLS options
+
+-- The TLS settings of a session or request options table: ssl (an
+-- asyncio.ssl context, or false: no verification, as aiohttp), cafile,
+-- verify (false: no verification; warns once), cert (a client certificate:
+-- a PEM file with the key, or {certfile, keyfile}). Returns nil if none is
+-- given, else {cafile, capath, certfile, keyfile, verify, check_hostname}
+-- over `base` (the session's).
+local warned_no_verify = false
+local function tls_settings(opts, fname, base)
+  local ctx, cafile, verify, cert = opts.ssl, opts.cafile, opts.verify, opts.cert
+  if ctx == nil and cafile == nil and verify == nil and cert == nil then return base end
+  local t = {}
+  for k, v in pairs(base or {}) do t[k] = v end
+  if ctx == false then
+    t.verify = false
+  elseif ctx ~= nil then
+    asyncio.ssl._check_context(fname, ctx, "ssl")
+    t.cafile, t.capath, t.certfile, t.keyfile = ctx.cafile, ctx.capath, ctx.certfile, ctx.keyfile
+    t.verify, t.check_hostname = ctx.verify, ctx.check_hostname
+  end
+  if cafile ~= nil then
+    if type(cafile) ~= "string" then
+      error(format("bad option 'cafile' to '%s' (path string expected, got %s)", fname, type(cafile)), 3)
+    end
+    t.cafile = cafile
+  end
+  if verify ~= nil then
+    if type(verify) ~= "boolean" then
+      error(format("bad option 'verify' to '%s' (boolean expected, got %s)", fname, type(verify)), 3)
+    end
+    t.verify = verify
+  end
+  if cert ~= nil then
+    if type(cert) == "string" then
+      t.certfile, t.keyfile = cert, nil
+    elseif type(cert) == "table" and type(cert[1] or cert.certfile) == "string" then
+      t.certfile = cert[1] or cert.certfile
+      t.keyfile = cert[2] or cert.keyfile
+      if t.keyfile ~= nil and type(t.keyfile) ~= "string" then
+        error(format("bad option 'cert' to '%s' (keyfile path string expected)", fname), 3)
+      end
+    else
+      error(format("bad option 'cert' to '%s' (a PEM file path or {certfile, keyfile} expected, got %s)",
+        fname, type(cert)), 3)
+    end
+  end
+  if t.verify == false and not warned_no_verify then
+    warned_no_verify = true
+    io.stderr:write("luasync: warning: TLS certificate verification is disabled (verify = false):"
+      .. " the connection is not secure\n")
+    io.stderr:flush()
+  end
+  return t
 end
 
 local function header_value(v, name)
@@ -258,8 +322,11 @@ seconds, default 300; false: none), raise_for_status, base_url (prefix for
 relative URLs), max_connections (default 100), max_connections_per_host
 (default 0: no limit).
 --]]
+local SESSION_OPTS = set("headers", "timeout", "raise_for_status", "base_url", "max_connections",
+  "max_connections_per_host", "ssl", "cafile", "verify", "cert")
+
 function http.ClientSession(opts)
-  opts = check_opts(opts, "ClientSession")
+  opts = check_opts(opts, "ClientSession", SESSION_OPTS)
   local timeout = opts.timeout
   if timeout == nil then timeout = 300 end
   if timeout ~= false and (type(timeout) ~= "number" or timeout < 0) then
@@ -277,6 +344,7 @@ function http.ClientSession(opts)
     headers = headers,
     base_url = opts.base_url,
     raise_for_status = opts.raise_for_status,
+    _tls = tls_settings(opts, "ClientSession"),
   }, ClientSession)
 end
 
@@ -289,6 +357,9 @@ function ClientSession:closed() return self._s:closed() end
 
 -- session:stats() -> {requests = total made, active = in flight, sockets = open}
 function ClientSession:stats() return self._s:stats() end
+
+local REQUEST_OPTS = set("headers", "body", "data", "json", "params", "timeout", "redirects",
+  "raise_for_status", "ssl", "cafile", "verify", "cert")
 
 --[[
 session:request(method, url [, opts]): awaitable of a response, once its
@@ -304,7 +375,8 @@ ClientSession.request = async(function(self, method, url, opts)
   if type(url) ~= "string" then
     error("bad argument #2 to 'request' (URL string expected, got " .. type(url) .. ")", 2)
   end
-  opts = check_opts(opts, "request")
+  opts = check_opts(opts, "request", REQUEST_OPTS, 3)
+  local tls = tls_settings(opts, "request", self._tls)
   method = method:upper()
   if self.base_url and not url:find("^%a[%w+.-]*://") then url = self.base_url .. url end
   if opts.params ~= nil then
@@ -354,7 +426,7 @@ ClientSession.request = async(function(self, method, url, opts)
     error("bad option 'redirects' to 'request' (boolean or non-negative integer expected)", 2)
   end
 
-  local t = self._s:request(method, url, lines, body, timeout, redirects)
+  local t = self._s:request(method, url, lines, body, timeout, redirects, tls)
   while true do
     local kind, status, reason, headers, final_url, version = t:head()
     if kind == "ok" then
@@ -552,11 +624,21 @@ body in bytes, default 64 MiB), backlog, shutdown_timeout (default 5).
 The server has .host, .port, .url, close(), abort(), wait_closed(),
 serve_forever(), stats(), and closes as a to-be-closed variable.
 --]]
+local SERVE_OPTS = set("host", "port", "max_body", "backlog", "shutdown_timeout", "ssl")
+
 http.serve = async(function(handler, opts)
   if type(handler) ~= "function" then
     error("bad argument #1 to 'serve' (handler function expected, got " .. type(handler) .. ")", 2)
   end
-  opts = check_opts(opts, "serve")
+  opts = check_opts(opts, "serve", SERVE_OPTS, 2)
+  local ctx = opts.ssl
+  if ctx ~= nil then
+    asyncio.ssl._check_context("serve", ctx, "ssl")
+    ctx = ctx.native
+    if not require("asyncio._tls").has_certificate(ctx) then
+      error("bad option 'ssl' to 'serve' (the context has no certificate: create_context{certfile = ...})", 2)
+    end
+  end
   local host = opts.host or "127.0.0.1"
   local port = opts.port or 0
   if math.type(port) ~= "integer" then
@@ -570,13 +652,13 @@ http.serve = async(function(handler, opts)
     setmetatable(req, Request)
     tasks[create_task(run_exchange(handler, ex, req))] = true
   end
-  local n = native.listen(host, port, spawn, {max_body = opts.max_body, backlog = opts.backlog})
+  local n = native.listen(host, port, spawn, {max_body = opts.max_body, backlog = opts.backlog, ssl = ctx})
   local self = setmetatable({
     _native = n, _tasks = tasks, _shutdown_timeout = opts.shutdown_timeout or 5,
     host = host, port = n:port(),
   }, Server)
   local h = host:find(":", 1, true) and ("[" .. host .. "]") or host
-  self.url = "http://" .. h .. ":" .. self.port
+  self.url = (ctx and "https://" or "http://") .. h .. ":" .. self.port
   return self
 end)
 
