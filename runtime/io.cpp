@@ -180,6 +180,39 @@ void new_io_type(lua_State* L, const char* name, const luaL_Reg* methods, const 
   lua_pop(L, 1);
 }
 
+// Pushes {host, port, host = host, port = port} for a socket address.
+bool push_sockaddr(lua_State* L, const sockaddr* sa) {
+  char host[INET6_ADDRSTRLEN] = "";
+  int port;
+  if (sa->sa_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+    uv_ip4_name(in, host, sizeof host);
+    port = ntohs(in->sin_port);
+  } else if (sa->sa_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    uv_ip6_name(in6, host, sizeof host);
+    port = ntohs(in6->sin6_port);
+  } else {
+    return false;
+  }
+  lua_createtable(L, 2, 2);
+  lua_pushstring(L, host);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, -3, 1);
+  lua_setfield(L, -2, "host");
+  lua_pushinteger(L, port);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, -3, 2);
+  lua_setfield(L, -2, "port");
+  return true;
+}
+
+bool parse_ip_address(const char* host, int port, sockaddr_storage* out) {
+  *out = sockaddr_storage{};
+  return uv_ip4_addr(host, port, reinterpret_cast<sockaddr_in*>(out)) == 0 ||
+         uv_ip6_addr(host, port, reinterpret_cast<sockaddr_in6*>(out)) == 0;
+}
+
 // Per thread, like the loops that own the servers.
 static thread_local std::unordered_map<int, int> t_local_listeners;
 

@@ -131,6 +131,12 @@ void push_done_future(lua_State* L);
 void new_io_type(lua_State* L, const char* name, const luaL_Reg* methods, const luaL_Reg* meta,
                  lua_CFunction index = nullptr);
 
+// Pushes {host, port, host = host, port = port} for an IPv4 or IPv6
+// address and returns true; pushes nothing and returns false for others.
+bool push_sockaddr(lua_State* L, const sockaddr* sa);
+// A numeric IPv4 or IPv6 address and a port into *out; false if host is not one.
+bool parse_ip_address(const char* host, int port, sockaddr_storage* out);
+
 // Ports on which a server of this process (asyncio.start_server, http.serve)
 // listens. A client talking to one of them over loopback waits on its own
 // loop, not on the outside world, so the virtual clock need not wait a

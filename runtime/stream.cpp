@@ -77,7 +77,7 @@ void Stream::read_cb(uv_stream_t* st, ssize_t nread, const uv_buf_t* buf) {
     int err = 0;
     socklen_t len = sizeof err;
     uv_os_fd_t fd;
-    if (s->kind_ == Kind::Tcp && uv_fileno(reinterpret_cast<uv_handle_t*>(st), &fd) == 0 &&
+    if (s->kind_ != Kind::Pipe && uv_fileno(reinterpret_cast<uv_handle_t*>(st), &fd) == 0 &&
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0)
       s->read_err_ = -err;  // libuv's error codes are negated errno values
     else
@@ -615,34 +615,16 @@ void Stream::box_collected(StreamBox* box) {
 
 // ---------------------------------------------------------------- addresses
 
-// Pushes {host, port, host = host, port = port} for a socket address.
-static bool push_sockaddr(lua_State* L, const sockaddr* sa) {
-  char host[INET6_ADDRSTRLEN] = "";
-  int port;
-  if (sa->sa_family == AF_INET) {
-    auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-    uv_ip4_name(in, host, sizeof host);
-    port = ntohs(in->sin_port);
-  } else if (sa->sa_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-    uv_ip6_name(in6, host, sizeof host);
-    port = ntohs(in6->sin6_port);
-  } else {
-    return false;
-  }
-  lua_createtable(L, 2, 2);
-  lua_pushstring(L, host);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, -3, 1);
-  lua_setfield(L, -2, "host");
-  lua_pushinteger(L, port);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, -3, 2);
-  lua_setfield(L, -2, "port");
-  return true;
-}
-
 void Stream::push_address(lua_State* L, bool peer) {
+  if (kind_ == Kind::Unix) {  // the socket's path, as Python ("" when unnamed)
+    char path[1024];
+    size_t len = sizeof path;
+    if (handle_closing_ || (peer ? uv_pipe_getpeername(pipe(), path, &len) : uv_pipe_getsockname(pipe(), path, &len)) != 0)
+      lua_pushnil(L);
+    else
+      lua_pushlstring(L, path, len);
+    return;
+  }
   sockaddr_storage ss;
   int len = sizeof ss;
   if (kind_ != Kind::Tcp || handle_closing_ ||
@@ -798,7 +780,7 @@ static int l_write_eof(lua_State* L) {
 
 static int l_can_write_eof(lua_State* L) {
   Stream* s = check_writer(L, false);
-  lua_pushboolean(L, s->kind() == Stream::Kind::Tcp && !s->filter());
+  lua_pushboolean(L, s->kind() != Stream::Kind::Pipe && !s->filter());
   return 1;
 }
 

@@ -72,7 +72,8 @@ struct StreamBox;
 
 class Stream final : public IoObject {
  public:
-  enum class Kind : uint8_t { Tcp, Pipe };
+  // Tcp; Pipe: a subprocess's pipe; Unix: a Unix domain socket.
+  enum class Kind : uint8_t { Tcp, Pipe, Unix };
   enum class Op : uint8_t { None, Read, ReadAll, Exactly, Until };
 
   Stream(Loop* loop, Kind kind, size_t limit);

@@ -4,6 +4,9 @@
 // are Streams (stream.h).
 #include "tcp.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +19,7 @@
 #include "stream.h"
 #include "task.h"
 #include "traceback.h"
+#include "udp.h"
 
 namespace luasync {
 
@@ -28,20 +32,42 @@ constexpr int kDefaultBacklog = 511;
 
 class Server final : public IoObject {
  public:
-  Server(Loop* loop, size_t limit) : IoObject(loop), limit_(limit) {
-    uv_tcp_init(loop->uv(), &tcp_);
-    tcp_.data = this;
+  Server(Loop* loop, size_t limit, bool unix_socket = false) : IoObject(loop), limit_(limit), unix_(unix_socket) {
+    if (unix_)
+      uv_pipe_init(loop->uv(), &h_.pipe, 0);
+    else
+      uv_tcp_init(loop->uv(), &h_.tcp);
+    h_.handle.data = this;
     hold_uv();  // the open handle
+  }
+
+  // Binds a Unix socket at path and listens; returns a libuv error or 0. A
+  // socket left at path by an earlier server is replaced (as Python does);
+  // closing the server removes it (Python 3.13).
+  int listen_unix(const char* path, int backlog) {
+    struct stat st;
+    if (::stat(path, &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path);
+    int r = uv_pipe_bind(&h_.pipe, path);
+    if (r == 0) {
+      path_ = path;
+      r = uv_listen(&h_.stream, backlog, connection_cb);
+    }
+    if (r == 0) {
+      host_ = path;
+      listening_ = true;
+    }
+    return r;
   }
 
   // Binds and listens; returns a libuv error or 0.
   int listen(const sockaddr* addr, int backlog) {
-    int r = uv_tcp_bind(&tcp_, addr, 0);
-    if (r == 0) r = uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), backlog, connection_cb);
+    tcp_port_ = true;
+    int r = uv_tcp_bind(&h_.tcp, addr, 0);
+    if (r == 0) r = uv_listen(&h_.stream, backlog, connection_cb);
     if (r == 0) {
       sockaddr_storage ss;
       int len = sizeof ss;
-      if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+      if (uv_tcp_getsockname(&h_.tcp, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
         char host[INET6_ADDRSTRLEN] = "";
         if (ss.ss_family == AF_INET6) {
           uv_ip6_name(reinterpret_cast<sockaddr_in6*>(&ss), host, sizeof host);
@@ -72,7 +98,7 @@ class Server final : public IoObject {
     if (closing_) return;
     closing_ = true;
     stop_listening();
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), close_cb);
+    uv_close(&h_.handle, close_cb);
     self_.reset();
     std::vector<LuaRef> waiters;
     waiters.swap(serve_waiters_);
@@ -108,6 +134,7 @@ class Server final : public IoObject {
 
   bool closing() const { return closing_; }
   int port() const { return port_; }
+  bool is_unix() const { return unix_; }
   const std::string& host() const { return host_; }
 
  protected:
@@ -133,7 +160,7 @@ class Server final : public IoObject {
     if (!closing_) {
       closing_ = true;
       stop_listening();
-      uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), close_cb);
+      uv_close(&h_.handle, close_cb);
     }
   }
 
@@ -143,12 +170,12 @@ class Server final : public IoObject {
   static void connection_cb(uv_stream_t* st, int status) {
     auto* srv = static_cast<Server*>(st->data);
     if (status < 0 || srv->closing_) return;
-    auto* c = new Stream(srv->loop(), Stream::Kind::Tcp, srv->limit_);
+    auto* c = new Stream(srv->loop(), srv->unix_ ? Stream::Kind::Unix : Stream::Kind::Tcp, srv->limit_);
     if (uv_accept(st, c->stream()) != 0) {
       c->abort();
       return;
     }
-    uv_tcp_nodelay(c->tcp(), 1);
+    if (!srv->unix_) uv_tcp_nodelay(c->tcp(), 1);
     c->server = srv;
     srv->active_++;
     srv->hold_uv();  // released by connection_closed()
@@ -199,12 +226,22 @@ class Server final : public IoObject {
   }
 
   void stop_listening() {
-    if (listening_) remove_local_listener(port_);
+    if (listening_ && tcp_port_) remove_local_listener(port_);
+    if (!path_.empty()) ::unlink(path_.c_str());
+    path_.clear();
     listening_ = false;
   }
 
-  uv_tcp_t tcp_;
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } h_;
   size_t limit_;
+  bool unix_;
+  bool tcp_port_ = false;  // registered with add_local_listener
+  std::string path_;       // the Unix socket to remove when closing
   bool listening_ = false;  // registered with add_local_listener
   bool closing_ = false;
   bool closed_ = false;
@@ -268,7 +305,11 @@ static int l_server_index(lua_State* L) {
     lua_pushinteger(L, s->port());
     return 1;
   }
-  if (key && std::strcmp(key, "host") == 0) {
+  if (key && std::strcmp(key, "host") == 0 && !s->is_unix()) {
+    lua_pushstring(L, s->host().c_str());
+    return 1;
+  }
+  if (key && std::strcmp(key, "path") == 0 && s->is_unix()) {
     lua_pushstring(L, s->host().c_str());
     return 1;
   }
@@ -281,6 +322,8 @@ static int l_server_tostring(lua_State* L) {
   Server* s = check_server(L);
   if (!server_usable(s) || s->closing())
     lua_pushliteral(L, "<Server closed>");
+  else if (s->is_unix())
+    lua_pushfstring(L, "<Server %s>", s->host().c_str());
   else
     lua_pushfstring(L, "<Server %s:%d>", s->host().c_str(), s->port());
   return 1;
@@ -603,6 +646,238 @@ static int l_start_server(lua_State* L) {
   return 1;
 }
 
+// open_unix_connection: one connect to a path.
+class UnixConnector final : public IoObject {
+ public:
+  UnixConnector(Loop* loop, size_t limit) : IoObject(loop), limit_(limit) {}
+
+  void start(lua_State* L, int fut_idx, const char* path) {
+    fut_ = io_ref(L, fut_idx);
+    future_ = to_future(L, fut_idx);
+    path_ = path;
+    stream_ = new Stream(loop(), Stream::Kind::Unix, limit_);
+    creq_.data = this;
+    hold_uv();
+    uv_pipe_connect(&creq_, stream_->pipe(), path_.c_str(), connect_cb);  // errors come to connect_cb
+  }
+
+  static void future_done(lua_State* L, IoObject* o) {
+    auto* self = static_cast<UnixConnector*>(o);
+    if (to_future(L, -1)->state == Future::Cancelled && self->stream_) self->stream_->abort();
+  }
+
+ protected:
+  void on_events(lua_State* L, uint32_t) override {
+    Stream* s = stream_;
+    stream_ = nullptr;
+    if (!s) return;
+    if (!future_ || future_->done() || status_ < 0) {
+      s->abort();
+      if (future_ && !future_->done()) {
+        fut_.push(L);
+        push_os_error(L, status_, path_.c_str());
+        reject_top(L, -2);
+        lua_pop(L, 1);
+      }
+      fut_.reset();
+      return;
+    }
+    s->start_reading();
+    fut_.push(L);
+    fut_.reset();
+    s->push_reader(L);
+    s->push_writer(L);
+    resolve_top(L, -3, 2);
+    lua_pop(L, 1);
+  }
+
+  void loop_closing(lua_State*) override {
+    fut_.reset();
+    future_ = nullptr;
+    stream_ = nullptr;  // closed by its own hook
+  }
+
+ private:
+  static void connect_cb(uv_connect_t* req, int status) {
+    auto* self = static_cast<UnixConnector*>(req->data);
+    self->status_ = status;
+    self->post(1);
+    self->release_uv();
+  }
+
+  size_t limit_;
+  uv_connect_t creq_;
+  Stream* stream_ = nullptr;
+  LuaRef fut_;
+  Future* future_ = nullptr;
+  std::string path_;
+  int status_ = 0;
+};
+
+// asyncio._stream.open_unix_connection(path [, {limit = n}]) -> future of reader, writer
+static int l_open_unix_connection(lua_State* L) {
+  Loop* loop = io_loop(L, "open_unix_connection");
+  lua_settop(L, 2);
+  const char* path = luaL_checkstring(L, 1);
+  size_t limit = opt_limit(L, 2);
+  push_new_future(L);
+  future_set_label(L, -1, "connect");  // named in timelines
+  // (No IoHold: nothing with a destructor may be live across a Lua error.
+  // The done callback's reference keeps the connector until the future is
+  // done.)
+  auto* c = new UnixConnector(loop, limit);
+  c->on_done(L, -1, UnixConnector::future_done);
+  c->start(L, -1, path);
+  return 1;
+}
+
+// asyncio._stream.start_unix_server(handler, path [, {limit =, backlog =}]) -> future of server
+static int l_start_unix_server(lua_State* L) {
+  Loop* loop = io_loop(L, "start_unix_server");
+  if (lua_type(L, 1) != LUA_TFUNCTION && luaL_getmetafield(L, 1, "__call") == LUA_TNIL)
+    arg_error(L, 1, "function");
+  lua_settop(L, 3);
+  const char* path = luaL_checkstring(L, 2);
+  size_t limit = opt_limit(L, 3);
+  int backlog = kDefaultBacklog;
+  if (!lua_isnil(L, 3)) {
+    lua_getfield(L, 3, "backlog");
+    backlog = static_cast<int>(luaL_optinteger(L, -1, kDefaultBacklog));
+    lua_pop(L, 1);
+  }
+  push_new_future(L);
+  auto* srv = new Server(loop, limit, true);
+  int r = srv->listen_unix(path, backlog);
+  if (r != 0) {
+    srv->hold();
+    srv->close(nullptr);
+    srv->release();
+    push_os_error(L, r, path);
+    reject_top(L, -2);
+    return 1;
+  }
+  srv->push_box(L, 1);  // (the open handle keeps srv alive meanwhile)
+  resolve_top(L, -2, 1);
+  return 1;
+}
+
+// ================================================================ getaddrinfo
+
+// asyncio.getaddrinfo: one uv_getaddrinfo on libuv's thread pool.
+class Resolver final : public IoObject {
+ public:
+  explicit Resolver(Loop* loop) : IoObject(loop) { req_.data = this; }
+  ~Resolver() override {
+    if (res_) uv_freeaddrinfo(res_);
+  }
+
+  // Starts resolving (the future at fut_idx gets the result); returns a libuv error or 0.
+  int start(lua_State* L, int fut_idx, const char* host, const char* port, const addrinfo& hints) {
+    fut_ = io_ref(L, fut_idx);
+    future_ = to_future(L, fut_idx);
+    host_ = host ? host : "";
+    int r = uv_getaddrinfo(loop()->uv(), &req_, gai_cb, host, port, &hints);
+    if (r == 0) {
+      resolving_ = true;
+      hold_uv();
+    }
+    return r;
+  }
+
+  static void future_done(lua_State* L, IoObject* o) {
+    auto* self = static_cast<Resolver*>(o);
+    if (to_future(L, -1)->state == Future::Cancelled && self->resolving_)
+      uv_cancel(reinterpret_cast<uv_req_t*>(&self->req_));
+  }
+
+ protected:
+  // Results as Python's 5-tuples {family, type, proto, canonname, sockaddr},
+  // also as named fields.
+  void on_events(lua_State* L, uint32_t) override {
+    if (!future_ || future_->done()) return;
+    fut_.push(L);
+    fut_.reset();
+    if (status_ < 0) {
+      push_os_error(L, status_, host_.c_str(), "host");
+      reject_top(L, -2);
+      lua_pop(L, 1);
+      return;
+    }
+    lua_newtable(L);
+    int n = 0;
+    for (addrinfo* ai = res_; ai; ai = ai->ai_next) {
+      lua_createtable(L, 5, 5);
+      int e = lua_gettop(L);
+      auto put = [L, e](int i, const char* name) {  // the value on top, as [i] and .name
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, e, i);
+        lua_setfield(L, e, name);
+      };
+      lua_pushinteger(L, ai->ai_family);
+      put(1, "family");
+      lua_pushinteger(L, ai->ai_socktype);
+      put(2, "type");
+      lua_pushinteger(L, ai->ai_protocol);
+      put(3, "proto");
+      lua_pushstring(L, ai->ai_canonname ? ai->ai_canonname : "");
+      put(4, "canonname");
+      if (!push_sockaddr(L, ai->ai_addr)) lua_pushnil(L);
+      put(5, "sockaddr");
+      lua_rawseti(L, -2, ++n);
+    }
+    resolve_top(L, -2, 1);
+    lua_pop(L, 1);
+  }
+
+  void loop_closing(lua_State*) override {
+    fut_.reset();
+    future_ = nullptr;
+    if (resolving_) uv_cancel(reinterpret_cast<uv_req_t*>(&req_));
+  }
+
+ private:
+  static void gai_cb(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+    auto* self = static_cast<Resolver*>(req->data);
+    self->resolving_ = false;
+    self->status_ = status;
+    self->res_ = res;
+    self->post(1);
+    self->release_uv();
+  }
+
+  uv_getaddrinfo_t req_;
+  bool resolving_ = false;
+  int status_ = 0;
+  addrinfo* res_ = nullptr;
+  LuaRef fut_;
+  Future* future_ = nullptr;
+  std::string host_;
+};
+
+// _stream.getaddrinfo(host, port, family, type, proto, flags) -> future of
+// an array of {family, type, proto, canonname, sockaddr}
+static int l_getaddrinfo(lua_State* L) {
+  Loop* loop = io_loop(L, "getaddrinfo");
+  const char* host = luaL_optstring(L, 1, nullptr);
+  const char* port = lua_isnoneornil(L, 2) ? nullptr : luaL_checkstring(L, 2);
+  if (!host && !port) luaL_error(L, "getaddrinfo: host and port cannot both be nil");
+  addrinfo hints{};
+  hints.ai_family = static_cast<int>(luaL_optinteger(L, 3, AF_UNSPEC));
+  hints.ai_socktype = static_cast<int>(luaL_optinteger(L, 4, 0));
+  hints.ai_protocol = static_cast<int>(luaL_optinteger(L, 5, 0));
+  hints.ai_flags = static_cast<int>(luaL_optinteger(L, 6, 0));
+  push_new_future(L);
+  future_set_label(L, -1, "getaddrinfo");  // named in timelines
+  auto* r = new Resolver(loop);
+  r->on_done(L, -1, Resolver::future_done);  // keeps r until the future is done
+  int err = r->start(L, -1, host, port, hints);
+  if (err < 0) {
+    push_os_error(L, err, host ? host : "", "host");
+    reject_top(L, -2);
+  }
+  return 1;
+}
+
 int luaopen_stream(lua_State* L) {
   static const luaL_Reg server_methods[] = {
       {"close", l_server_close},
@@ -622,6 +897,13 @@ int luaopen_stream(lua_State* L) {
   lua_setfield(L, -2, "open_connection");
   lua_pushcfunction(L, l_start_server);
   lua_setfield(L, -2, "start_server");
+  lua_pushcfunction(L, l_open_unix_connection);
+  lua_setfield(L, -2, "open_unix_connection");
+  lua_pushcfunction(L, l_start_unix_server);
+  lua_setfield(L, -2, "start_unix_server");
+  lua_pushcfunction(L, l_getaddrinfo);
+  lua_setfield(L, -2, "getaddrinfo");
+  open_datagram(L);
   // The method tables, for methods written in Lua (reader:lines()).
   luaL_getmetatable(L, kReaderMT);
   lua_getfield(L, -1, "__index");
@@ -630,6 +912,11 @@ int luaopen_stream(lua_State* L) {
   luaL_getmetatable(L, kWriterMT);
   lua_getfield(L, -1, "__index");
   lua_setfield(L, -3, "StreamWriter");
+  lua_pop(L, 1);
+  // The loop's method table, for loop:create_datagram_endpoint (Lua).
+  luaL_getmetatable(L, kLoopMT);
+  if (lua_istable(L, -1)) lua_getfield(L, -1, "__index");
+  lua_setfield(L, -3, "Loop");
   lua_pop(L, 1);
   return 1;
 }

@@ -259,6 +259,170 @@ function asyncio.start_server(handler, host, port, opts)
     {limit = opts.limit, backlog = opts.backlog})
 end
 
+-- ---------------------------------------------------------------- Unix sockets
+
+local UNIX_OPEN_OPTS = set("limit", "ssl", "server_hostname", "ssl_handshake_timeout")
+
+local open_unix_tls = async(function(path, opts, ctx)
+  local reader, writer = await(native.open_unix_connection(path, {limit = opts.limit}))
+  start_tls(writer, ctx, false, opts.server_hostname, opts.ssl_handshake_timeout)
+  return reader, writer
+end)
+
+local function check_path(fname, path)
+  if type(path) ~= "string" then
+    error(format("bad argument #%d to '%s' (socket path string expected, got %s)",
+      fname == "open_unix_connection" and 1 or 2, fname, type(path)), 3)
+  end
+end
+
+--[[
+asyncio.open_unix_connection(path [, opts]): awaitable of reader, writer
+connected to the Unix domain socket at path. opts: limit, ssl,
+server_hostname (required with ssl unless the context does not check host
+names), ssl_handshake_timeout.
+--]]
+function asyncio.open_unix_connection(path, opts)
+  opts = check_options("open_unix_connection", opts, UNIX_OPEN_OPTS, 2)
+  check_path("open_unix_connection", path)
+  local ctx = opts.ssl
+  if ctx == nil or ctx == false then
+    if opts.server_hostname ~= nil then
+      error("bad option 'server_hostname' to 'open_unix_connection' (only meaningful with ssl)", 2)
+    end
+    return native.open_unix_connection(path, opts.limit and {limit = opts.limit} or nil)
+  end
+  if ctx == true then ctx = ssl.create_default_context() else check_context("open_unix_connection", ctx, "ssl") end
+  check_timeout("open_unix_connection", opts.ssl_handshake_timeout)
+  return open_unix_tls(path, opts, ctx)
+end
+
+local UNIX_SERVER_OPTS = set("limit", "backlog", "ssl", "ssl_handshake_timeout")
+
+--[[
+asyncio.start_unix_server(handler, path [, opts]): awaitable of a server
+listening on the Unix domain socket at path (a stale socket there is
+replaced; closing the server removes it). server.path is the path.
+opts: limit, backlog, ssl, ssl_handshake_timeout.
+--]]
+function asyncio.start_unix_server(handler, path, opts)
+  opts = check_options("start_unix_server", opts, UNIX_SERVER_OPTS, 3)
+  check_path("start_unix_server", path)
+  local ctx = opts.ssl
+  if ctx ~= nil and ctx ~= false then
+    check_context("start_unix_server", ctx, "ssl")
+    if not tls_native().has_certificate(rawget(ctx, "_fields").native) then
+      error("bad option 'ssl' to 'start_unix_server' (the context has no certificate: create_context{certfile = ...})", 2)
+    end
+    check_timeout("start_unix_server", opts.ssl_handshake_timeout)
+    handler = tls_handler(handler, ctx, opts.ssl_handshake_timeout)
+  end
+  return native.start_unix_server(handler, path, {limit = opts.limit, backlog = opts.backlog})
+end
+
+-- ---------------------------------------------------------------- getaddrinfo
+
+-- asyncio.socket: the constants of getaddrinfo and datagram endpoints
+-- (Python's socket module names).
+local socket = {
+  AF_UNSPEC = 0, AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10,
+  SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3,
+  IPPROTO_TCP = 6, IPPROTO_UDP = 17,
+  AI_PASSIVE = 1, AI_CANONNAME = 2, AI_NUMERICHOST = 4, AI_NUMERICSERV = 0x400,
+}
+asyncio.socket = socket
+local FAMILIES = {unspec = 0, inet = 2, inet6 = 10}
+local TYPES = {stream = 1, dgram = 2, raw = 3}
+
+local function check_enum(fname, key, v, names)
+  if v == nil or math.type(v) == "integer" then return v end
+  if type(v) == "string" and names[v] then return names[v] end
+  local list = {}
+  for k in pairs(names) do list[#list + 1] = format("%q", k) end
+  table.sort(list)
+  error(format("bad option '%s' to '%s' (an integer or one of %s expected, got %s)", key, fname,
+    table.concat(list, ", "), tostring(v)), 3)
+end
+
+local GAI_OPTS = set("family", "type", "proto", "flags")
+
+--[[
+asyncio.getaddrinfo(host, port [, {family =, type =, proto =, flags =}]):
+awaitable of an array of Python's 5-tuples {family, type, proto, canonname,
+sockaddr} (also named fields; sockaddr is {host, port}), resolved on
+libuv's thread pool. family: asyncio.socket.AF_INET / AF_INET6 or "inet" /
+"inet6"; type: SOCK_STREAM / SOCK_DGRAM or "stream" / "dgram". An unknown
+name raises an asyncio.OSError (EAI_NONAME) with .host.
+--]]
+function asyncio.getaddrinfo(host, port, opts)
+  opts = check_options("getaddrinfo", opts, GAI_OPTS, 3)
+  if host ~= nil and type(host) ~= "string" then
+    error("bad argument #1 to 'getaddrinfo' (host string or nil expected, got " .. type(host) .. ")", 2)
+  end
+  if port ~= nil and math.type(port) ~= "integer" and type(port) ~= "string" then
+    error("bad argument #2 to 'getaddrinfo' (port number, service name or nil expected, got " .. type(port) .. ")", 2)
+  end
+  return native.getaddrinfo(host, port ~= nil and tostring(port) or nil,
+    check_enum("getaddrinfo", "family", opts.family, FAMILIES),
+    check_enum("getaddrinfo", "type", opts.type, TYPES),
+    opts.proto, opts.flags)
+end
+
+-- ---------------------------------------------------------------- UDP
+
+local DGRAM_OPTS = set("local_addr", "remote_addr", "family", "reuse_port", "allow_broadcast")
+
+-- {host, port} with host resolved to a numeric address (first result).
+local function resolve_addr(fname, key, addr, family)
+  if type(addr) ~= "table" then
+    error(format("bad option '%s' to '%s' ({host, port} expected, got %s)", key, fname, type(addr)), 0)
+  end
+  local host, port = addr[1] or addr.host, addr[2] or addr.port
+  if type(host) ~= "string" or math.type(port) ~= "integer" then
+    error(format("bad option '%s' to '%s' ({host, port} with a host string and an integer port expected)",
+      key, fname), 0)
+  end
+  local infos = await(native.getaddrinfo(host, tostring(port), family, TYPES.dgram, nil, nil))
+  return infos[1].sockaddr
+end
+
+local datagram_endpoint = async(function(protocol, opts)
+  local family = check_enum("create_datagram_endpoint", "family", opts.family, FAMILIES)
+  local local_addr = opts.local_addr and resolve_addr("create_datagram_endpoint", "local_addr", opts.local_addr, family)
+  local remote_addr = opts.remote_addr and resolve_addr("create_datagram_endpoint", "remote_addr", opts.remote_addr,
+    family or (local_addr and (local_addr[1]:find(":", 1, true) and 10 or 2)))
+  local transport = native.datagram_endpoint(protocol, local_addr, remote_addr, opts.reuse_port,
+    opts.allow_broadcast, family)
+  local made = protocol.connection_made
+  if made then made(protocol, transport) end
+  return transport, protocol
+end)
+
+--[[
+loop:create_datagram_endpoint(protocol [, opts]): awaitable of transport,
+protocol: a UDP socket. protocol is a table of methods (or a function
+returning one, Python's protocol_factory), each called with the protocol as
+self: connection_made(transport), datagram_received(data, addr) (addr is
+{host, port}), error_received(err) (an asyncio.OSError), connection_lost(err)
+(nil after close()). opts: local_addr ({host, port} to bind; port 0: any),
+remote_addr ({host, port}: connect, so sendto(data) needs no address and
+only its datagrams arrive), family ("inet" or "inet6", when neither address
+is given), reuse_port, allow_broadcast. The transport has sendto(data [,
+addr]), close(), abort(), is_closing(), get_write_buffer_size(),
+get_extra_info("sockname" | "peername"), and is to-be-closed.
+--]]
+if native.Loop then
+  function native.Loop.create_datagram_endpoint(loop, protocol, opts)
+    opts = check_options("create_datagram_endpoint", opts, DGRAM_OPTS, 2)
+    if type(protocol) == "function" then protocol = protocol() end
+    if type(protocol) ~= "table" then
+      error("bad argument #1 to 'create_datagram_endpoint' (protocol table or factory function expected, got "
+        .. type(protocol) .. ")", 2)
+    end
+    return datagram_endpoint(protocol, opts)
+  end
+end
+
 asyncio._check_options = check_options
 
 -- reader:lines(): an iterator for a generic `for` inside an async function,
