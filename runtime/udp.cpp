@@ -188,6 +188,7 @@ class Datagram final : public IoObject {
   void call_protocol(lua_State* L, const char* name, int nargs) {
     int base = lua_gettop(L) - nargs;
     push_traceback_handler(L);
+    int handler = lua_gettop(L);
     protocol_.push(L);
     if (lua_getfield(L, -1, name) == LUA_TNIL) {
       lua_settop(L, base);
@@ -195,7 +196,7 @@ class Datagram final : public IoObject {
     }
     lua_insert(L, -2);  // method, protocol
     for (int i = 1; i <= nargs; i++) lua_pushvalue(L, base + i);
-    if (lua_pcall(L, nargs + 1, 0, base + 1) != LUA_OK) {
+    if (lua_pcall(L, nargs + 1, 0, handler) != LUA_OK) {
       lua_pushfstring(L, "Exception in callback protocol:%s()", name);
       const char* head = lua_tostring(L, -1);
       std::fprintf(stderr, "%s\n%s\n", head, traceback_of_last_error(L, -2).c_str());
