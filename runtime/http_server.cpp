@@ -2,6 +2,8 @@
 #include "http_server.h"
 
 #include <h2o.h>
+#include <h2o/http1.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -19,6 +21,7 @@
 #include "io.h"
 #include "loop.h"
 #include "lua_ref.h"
+#include "stream.h"
 #include "tls.h"
 
 namespace luasync {
@@ -66,6 +69,12 @@ struct Exchange {
   LuaRef waiter;
   bool waiting = false;
   bool notify_scheduled = false;
+  // upgrade(): the future of reader, writer; the socket's duplicate and the
+  // bytes that came after the request (set by on_upgraded).
+  LuaRef upgrade_waiter;
+  int upgrade_fd = -1;
+  int upgrade_err = 0;
+  std::string upgrade_early;
 
   void notify();
 };
@@ -442,6 +451,10 @@ void push_request(lua_State* L, h2o_req_t* req) {
     lua_pushfstring(L, "%I", static_cast<lua_Integer>(req->entity.len));
     lua_setfield(L, -2, "content-length");
   }
+  if (req->upgrade.base) {  // h2o keeps it apart from the headers
+    lua_pushlstring(L, req->upgrade.base, req->upgrade.len);
+    lua_setfield(L, -2, "upgrade");
+  }
   lua_setfield(L, -2, "headers");
   if (req->entity.base)
     setfield_str(L, "body", req->entity.base, req->entity.len);
@@ -691,8 +704,95 @@ int l_ex_gc(lua_State* L) {
     s->exchanges.erase(ex);
   }
   g_exchanges.remove(ex->id);
+  if (ex->upgrade_fd >= 0) ::close(ex->upgrade_fd);
   delete ex;
   return 0;
+}
+
+// ---------------------------------------------------------------- upgrades
+
+// From the ready queue: the upgraded connection as a luasync stream.
+void on_upgrade_ready(lua_State* L, void* data) {
+  Exchange* ex = g_exchanges.find(data_id(data));
+  if (!ex || !ex->upgrade_waiter) return;
+  Server* s = ex->server;
+  ex->upgrade_waiter.push(L);
+  ex->upgrade_waiter.reset();
+  Future* f = to_future(L, -1);
+  Loop* loop = s ? live_loop(L, s->loop_id) : nullptr;
+  if (!loop || ex->upgrade_fd < 0 || f->done()) {
+    if (ex->upgrade_fd >= 0) ::close(ex->upgrade_fd);
+    ex->upgrade_fd = -1;
+    if (!f->done()) {
+      push_os_error(L, ex->upgrade_err ? ex->upgrade_err : UV_ECONNRESET);
+      reject_top(L, -2);
+    }
+    return;
+  }
+  auto* st = new Stream(loop, Stream::Kind::Tcp, 64 * 1024);
+  int fd = ex->upgrade_fd;
+  ex->upgrade_fd = -1;
+  if (uv_tcp_open(st->tcp(), fd) != 0) {
+    ::close(fd);
+    st->abort();
+    push_os_error(L, UV_EBADF);
+    reject_top(L, -2);
+    return;
+  }
+  uv_tcp_nodelay(st->tcp(), 1);
+  if (!ex->upgrade_early.empty()) {
+    st->deliver(ex->upgrade_early.data(), ex->upgrade_early.size());
+    std::string().swap(ex->upgrade_early);
+  }
+  st->start_reading();
+  st->push_reader(L);
+  st->push_writer(L);
+  resolve_top(L, -3, 2);
+}
+
+// h2o wrote the 101 and hands over the socket (nullptr: it failed). No Lua
+// here: the socket's descriptor is duplicated for a luasync stream, h2o's
+// socket closed, and the rest happens from the ready queue.
+void on_upgraded(void* data, h2o_socket_t* sock, size_t reqsize) {
+  Exchange* ex = g_exchanges.find(data_id(data));
+  if (sock) {
+    Server* s = ex ? ex->server : nullptr;
+    auto it = s ? s->by_sock.find(sock) : decltype(s->by_sock)::iterator();
+    if (s && it != s->by_sock.end()) {
+      uv_os_fd_t fd;
+      if (uv_fileno(reinterpret_cast<uv_handle_t*>(&it->second->tcp), &fd) == 0) ex->upgrade_fd = ::dup(fd);
+      if (ex->upgrade_fd < 0) ex->upgrade_err = UV_EMFILE;
+      if (sock->input->size > reqsize) ex->upgrade_early.assign(sock->input->bytes + reqsize, sock->input->size - reqsize);
+    }
+    h2o_socket_close(sock);
+  } else if (ex) {
+    ex->upgrade_err = UV_ECONNRESET;
+  }
+  if (ex && ex->server && ex->server->loop) ex->server->loop->schedule_native(on_upgrade_ready, data);
+}
+
+// ex:upgrade(headers) -> future of reader, writer: answers 101 Switching
+// Protocols with headers (plus "connection: upgrade") and hands the
+// connection over as a luasync stream (plain HTTP only).
+int l_ex_upgrade(lua_State* L) {
+  Exchange* ex = check_exchange(L);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (ex->started || ex->finished) luaL_error(L, "the response has already been started");
+  h2o_req_t* req = ex->req;
+  if (!req) luaL_error(L, "the client has gone away");
+  if (req->version >= 0x200) luaL_error(L, "websockets need HTTP/1.1");
+  if (ex->server->accept_ctx.ssl_ctx)
+    luaL_error(L, "websockets on an HTTPS server (http.serve{ssl = ...}) are not supported yet");
+  push_new_future(L);
+  future_set_label(L, -1, "websocket upgrade");
+  ex->upgrade_waiter = main_ref(L, -1);
+  add_headers(L, 2, req);
+  req->res.status = 101;
+  req->res.reason = "Switching Protocols";
+  ex->started = true;
+  ex->finished = true;
+  h2o_http1_upgrade(req, nullptr, 0, on_upgraded, id_data(ex->id));
+  return 1;
 }
 
 // ---------------------------------------------------------------- Lua: Server
@@ -909,6 +1009,7 @@ void open_http_server(lua_State* L) {
       {"wait_writable", l_ex_wait_writable},
       {"abort", l_ex_abort},
       {"connected", l_ex_connected},
+      {"upgrade", l_ex_upgrade},
       {nullptr, nullptr},
   };
   httpd::register_metatable(L, kServerMT, server_methods, l_server_gc);

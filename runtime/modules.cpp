@@ -19,6 +19,7 @@
 // the luasync executable they live in a plugin loaded on first use.
 extern "C" int luaopen_asyncio__http(lua_State* L) __attribute__((weak));
 extern "C" int luaopen_asyncio__tls(lua_State* L) __attribute__((weak));
+extern "C" int luaopen_asyncio__ws(lua_State* L) __attribute__((weak));
 extern "C" int luaopen_asyncio__json(lua_State* L);
 
 namespace luasync {
@@ -80,16 +81,20 @@ static int load_http(lua_State* L) {
   return open(L);
 }
 
-static int load_tls(lua_State* L) {
-  lua_CFunction open = luaopen_asyncio__tls;
+// A native module of the network plugin (or linked in: `linked`).
+static int load_from_plugin(lua_State* L, lua_CFunction linked, const char* symbol) {
+  lua_CFunction open = linked;
   if (!open) {
     std::string err;
-    open = plugin_function("luaopen_asyncio__tls", &err);
+    open = plugin_function(symbol, &err);
     if (!open) lua_pushstring(L, err.c_str());
   }
   if (!open) return lua_error(L);
   return open(L);
 }
+
+static int load_tls(lua_State* L) { return load_from_plugin(L, luaopen_asyncio__tls, "luaopen_asyncio__tls"); }
+static int load_ws(lua_State* L) { return load_from_plugin(L, luaopen_asyncio__ws, "luaopen_asyncio__ws"); }
 
 bool preload_http_plugin(std::string* err) {
   if (!http_plugin(err)) return false;
@@ -111,6 +116,7 @@ static const luaL_Reg kNativeModules[] = {
     {"asyncio._fs", luaopen_fs},
     {"asyncio._http", load_http},
     {"asyncio._tls", load_tls},
+    {"asyncio._ws", load_ws},
     {"asyncio._json", luaopen_asyncio__json},
     {nullptr, nullptr},
 };

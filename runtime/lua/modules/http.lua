@@ -551,8 +551,10 @@ end
 -- printed and answered with a 500; a CancelledError ends the response with
 -- a 503 and propagates.
 local function call_handler(handler, ex, req)
+  rawset(req, "_ex", ex)
   local res = handler(req)
   if asyncio.iscoroutine(res) or asyncio.isfuture(res) then res = await(res) end
+  if rawget(req, "_websocket") then return end  -- the connection is the websocket's now
   send_result(ex, res)
 end
 
@@ -562,6 +564,10 @@ local function handle_exchange(handler, ex, req)
   if CancelledError:is(err) then
     ex:abort(503)
     error(err, 0)
+  end
+  if HTTPError:is(err.error) and err.error.websocket then  -- upgrade_websocket on a plain request
+    ex:abort(400)
+    return
   end
   io.stderr:write(format("Error handling request %s %s\n%s\n", req.method, req.path, err.traceback))
   io.stderr:flush()
@@ -660,6 +666,268 @@ http.serve = async(function(handler, opts)
   local h = host:find(":", 1, true) and ("[" .. host .. "]") or host
   self.url = (ctx and "https://" or "http://") .. h .. ":" .. self.port
   return self
+end)
+
+-- ---------------------------------------------------------------- websockets
+--
+-- The protocol is wslay's (runtime/ws.cpp, asyncio._ws: a core without I/O
+-- of its own); a WebSocket runs it over a stream (reader, writer): a task
+-- reads the connection, feeds the core and queues the messages it yields
+-- (at most max_queue: then the task stops reading, and TCP makes the peer
+-- wait: back-pressure); send() writes what the core produces and waits for
+-- the writer to drain.
+
+local WebSocket = {__name = "asyncio.http.WebSocket"}
+WebSocket.__index = WebSocket
+http.WebSocket = WebSocket
+
+-- ConnectionClosed-style error for send() on a closed websocket.
+local WebSocketError = ClientError:extend("WebSocketError")
+WebSocketError.__tostring = message_tostring
+http.WebSocketError = WebSocketError
+
+local CLOSED = setmetatable({}, {__name = "closed"})
+
+function WebSocket.__tostring(ws)
+  return format("<WebSocket %s%s>", ws._is_client and "client" or "server",
+    ws.close_code and (" closed " .. ws.close_code) or "")
+end
+
+local function ws_flush(ws)
+  local out = ws._core:output()
+  if out ~= "" and not ws._writer:is_closing() then
+    ws._writer:write(out)
+    await(ws._writer:drain())
+  end
+end
+
+local function ws_finish(ws, code, reason)
+  if ws.close_code == nil then
+    ws.close_code, ws.close_reason = code, reason or ""
+  end
+  for _, fut in ipairs(ws._pings) do
+    if not fut:done() then fut:set_exception(WebSocketError("the websocket closed before the pong arrived")) end
+  end
+  ws._pings = {}
+  ws._queue:put_nowait(CLOSED)  -- (the queue keeps one free place for it)
+  ws._closed:set_result()
+end
+
+-- The reading task: bytes in, messages out.
+local ws_read_loop = async(function(ws)
+  local reader, core = ws._reader, ws._core
+  while true do
+    local ok, data = pcall(await, reader:read(65536))
+    if not ok or data == "" then  -- the connection ended without a close frame
+      ws._writer:close()
+      return ws_finish(ws, 1006, "")
+    end
+    local good = core:feed(data)
+    while true do
+      local kind, msg, status = core:take()
+      if kind == nil then break end
+      if kind == "text" or kind == "binary" then
+        if kind == "binary" then msg = {binary = msg} end
+        if ws._queue:qsize() >= ws._max_queue then await(ws._space:wait()) end
+        ws._queue:put_nowait(msg)
+      elseif kind == "pong" then
+        local fut = table.remove(ws._pings, 1)
+        if fut and not fut:done() then fut:set_result() end
+      elseif kind == "close" then
+        ws.close_code, ws.close_reason = status ~= 0 and status or 1005, msg
+      end
+    end
+    pcall(ws_flush, ws)  -- pongs, the answer to a close
+    local can_read, _, close_sent, close_received = core:state()
+    if not good then
+      ws._writer:close()
+      return ws_finish(ws, 1002, "protocol error")
+    end
+    if close_received and close_sent then
+      ws._writer:close()
+      return ws_finish(ws, ws.close_code or 1005, ws.close_reason)
+    end
+    if not can_read then
+      ws._writer:close()
+      return ws_finish(ws, ws.close_code or 1006, ws.close_reason)
+    end
+  end
+end)
+
+local function new_websocket(reader, writer, is_client, opts)
+  local ws = setmetatable({
+    _core = require("asyncio._ws").new(is_client, opts.max_size),
+    _reader = reader, _writer = writer, _is_client = is_client,
+    _max_queue = opts.max_queue or 16,
+    _queue = asyncio.Queue(), _space = asyncio.Event(), _pings = {},
+    _closed = asyncio.Future(),
+    subprotocol = opts.subprotocol,
+  }, WebSocket)
+  ws._task = asyncio.create_task(ws_read_loop(ws), "websocket reader")
+  return ws
+end
+
+-- ws:receive(): awaitable of the next message: a string (text), or
+-- {binary = bytes}; nil once the websocket is closed (see close_code).
+WebSocket.receive = async(function(ws)
+  local msg = await(ws._queue:get())
+  ws._space:set()
+  ws._space:clear()
+  if msg == CLOSED then
+    ws._queue:put_nowait(CLOSED)  -- every later receive() returns nil too
+    return nil
+  end
+  return msg
+end)
+
+-- ws:send(text | {binary = bytes}): awaitable; returns once the frame is
+-- written to the connection's buffer below its high-water mark.
+WebSocket.send = async(function(ws, msg)
+  local kind, data
+  if type(msg) == "string" then
+    kind, data = "text", msg
+  elseif type(msg) == "table" and type(msg.binary) == "string" then
+    kind, data = "binary", msg.binary
+  else
+    error("bad argument #1 to 'send' (string or {binary = string} expected, got " .. type(msg) .. ")", 2)
+  end
+  if ws.close_code ~= nil or not ws._core:queue(kind, data) then
+    error(WebSocketError(format("cannot send: the websocket is closed (code %s)", tostring(ws.close_code or "closing"))), 2)
+  end
+  ws_flush(ws)
+end)
+
+-- ws:ping([data]): awaitable; returns when the matching pong arrived.
+WebSocket.ping = async(function(ws, data)
+  if ws.close_code ~= nil or not ws._core:queue("ping", data or "") then
+    error(WebSocketError("cannot ping: the websocket is closed"), 2)
+  end
+  local fut = asyncio.Future()
+  ws._pings[#ws._pings + 1] = fut
+  ws_flush(ws)
+  await(fut)
+end)
+
+-- ws:close([code [, reason]]): awaitable; the closing handshake (default
+-- 1000), waiting up to close_timeout (10 s) for the peer's answer. Closing
+-- twice is harmless.
+WebSocket.close = async(function(ws, code, reason)
+  if ws.close_code == nil then
+    if ws._core:close(code or 1000, reason or "") then pcall(ws_flush, ws) end
+    local ok = pcall(await, asyncio.wait_for(asyncio.shield(ws._closed), ws._close_timeout or 10))
+    if not ok then
+      ws._writer:close()
+      ws._task:cancel()
+      if ws.close_code == nil then ws.close_code, ws.close_reason = 1006, "" end
+    end
+  end
+  await(ws._writer:wait_closed())
+end)
+WebSocket.__close = function(ws) await(ws:close()) end
+
+-- ws:wait_closed(): awaitable, done when the connection has closed.
+WebSocket.wait_closed = async(function(ws) await(asyncio.shield(ws._closed)) end)
+
+local function parse_ws_url(url)
+  local scheme, rest = url:match("^(wss?)://(.+)$")
+  if not scheme then
+    error(format("bad argument #1 to 'ws_connect' (a ws:// or wss:// URL expected, got %q)", url), 3)
+  end
+  local authority, path = rest:match("^([^/?#]+)(.*)$")
+  if not authority then error(format("bad argument #1 to 'ws_connect' (no host in %q)", url), 3) end
+  local host, port = authority:match("^%[(.+)%]:?(%d*)$")
+  if not host then host, port = authority:match("^([^:]+):?(%d*)$") end
+  port = tonumber(port) or (scheme == "wss" and 443 or 80)
+  if path == "" then path = "/" end
+  return scheme == "wss", host, port, path, authority
+end
+
+local WS_CONNECT_OPTS = set("protocols", "headers", "ssl", "max_size", "max_queue", "open_timeout")
+
+--[[
+http.ws_connect(url [, opts]): awaitable of a client WebSocket (ws:// or
+wss://). opts: protocols (subprotocols to offer; ws.subprotocol is the one
+the server chose), headers (extra request headers), ssl (wss: an
+asyncio.ssl context; default: the system's certificates), max_size (largest
+message, default 1 MiB), max_queue (messages buffered before reading
+stops, default 16), open_timeout (seconds for the handshake, default 10).
+--]]
+http.ws_connect = async(function(url, opts)
+  if type(url) ~= "string" then
+    error("bad argument #1 to 'ws_connect' (URL string expected, got " .. type(url) .. ")", 2)
+  end
+  opts = check_opts(opts, "ws_connect", WS_CONNECT_OPTS, 2)
+  local secure, host, port, path, authority = parse_ws_url(url)
+  local wsn = require("asyncio._ws")
+  local protocols = opts.protocols
+  if protocols ~= nil and type(protocols) ~= "table" then
+    error("bad option 'protocols' to 'ws_connect' (array of strings expected)", 2)
+  end
+  local key = wsn.new_key()
+  local lines = {
+    "GET " .. path .. " HTTP/1.1", "Host: " .. authority, "Upgrade: websocket", "Connection: Upgrade",
+    "Sec-WebSocket-Key: " .. key, "Sec-WebSocket-Version: 13",
+  }
+  if protocols and #protocols > 0 then lines[#lines + 1] = "Sec-WebSocket-Protocol: " .. concat(protocols, ", ") end
+  for k, v in pairs(opts.headers or {}) do lines[#lines + 1] = tostring(k) .. ": " .. header_value(v, tostring(k)) end
+  local _ <close> = asyncio.timeout(opts.open_timeout or 10)
+  local reader, writer = await(asyncio.open_connection(host, port,
+    secure and {ssl = opts.ssl or true, server_hostname = host} or nil))
+  local ok, err = pcall(function()
+    writer:write(concat(lines, "\r\n") .. "\r\n\r\n")
+    local head = await(reader:readuntil("\r\n\r\n"))
+    local status = tonumber(head:match("^HTTP/1%.%d (%d%d%d)"))
+    local headers = {}
+    for name, value in head:gmatch("\r\n([^:\r\n]+):[ \t]*([^\r\n]*)") do headers[name:lower()] = value end
+    if status ~= 101 then
+      error(ClientConnectionError(format("EPROTO: the server refused the websocket (HTTP %s): %s",
+        tostring(status), url), {code = "EPROTO", url = url, status = status}), 0)
+    end
+    if headers["sec-websocket-accept"] ~= wsn.accept_key(key) then
+      error(ClientConnectionError("EPROTO: bad Sec-WebSocket-Accept in the server's answer: " .. url,
+        {code = "EPROTO", url = url}), 0)
+    end
+    return headers["sec-websocket-protocol"]
+  end)
+  if not ok then
+    writer:close()
+    error(err, 0)
+  end
+  return new_websocket(reader, writer, true, {max_size = opts.max_size, max_queue = opts.max_queue, subprotocol = err})
+end)
+
+local UPGRADE_OPTS = set("protocols", "max_size", "max_queue")
+
+--[[
+request:upgrade_websocket([opts]) in an http.serve handler: awaitable of a
+server WebSocket on the request's connection (answering 101). opts:
+protocols (the subprotocols this server speaks, by preference; the first
+the client offers too is chosen), max_size, max_queue. Not a websocket
+handshake: an HTTPError with status 400. The handler's return value is
+then ignored: return when the websocket is done.
+--]]
+request_methods.upgrade_websocket = async(function(req, opts)
+  opts = check_opts(opts, "upgrade_websocket", UPGRADE_OPTS, 1)
+  local h = req.headers
+  local key = h["sec-websocket-key"]
+  if req.method ~= "GET" or not (h.upgrade or ""):lower():find("websocket", 1, true) or key == nil
+    or h["sec-websocket-version"] ~= "13" then
+    error(HTTPError("not a websocket handshake", {status = 400, websocket = true}), 2)
+  end
+  local chosen
+  if opts.protocols then
+    local offered = {}
+    for p in (h["sec-websocket-protocol"] or ""):gmatch("[^,%s]+") do offered[p] = true end
+    for _, p in ipairs(opts.protocols) do
+      if offered[p] then chosen = p; break end
+    end
+  end
+  local headers = {["upgrade"] = "websocket", ["sec-websocket-accept"] = require("asyncio._ws").accept_key(key)}
+  if chosen then headers["sec-websocket-protocol"] = chosen end
+  local ex = rawget(req, "_ex")
+  local reader, writer = await(ex:upgrade(headers))
+  rawset(req, "_websocket", true)
+  return new_websocket(reader, writer, false, {max_size = opts.max_size, max_queue = opts.max_queue, subprotocol = chosen})
 end)
 
 return http

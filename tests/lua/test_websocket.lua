@@ -1,0 +1,149 @@
+-- Tests for websockets: http.ws_connect and request:upgrade_websocket
+-- (runtime/ws.cpp on wslay, runtime/lua/modules/http.lua). The independent
+-- peer is Python's websockets package (tests/fixtures/ws_peer.py, run by
+-- /usr/bin/python3), in both directions; also luasync against itself.
+-- Loopback only, on the virtual clock (testlib).
+local T = require("testlib")
+local http = require("asyncio.http")
+
+local PEER = "../fixtures/ws_peer.py"
+
+-- Starts the Python websocket server; returns the process and its port.
+local function python_server(...)
+  local args = {PEER, "server", ...}
+  args[#args + 1] = {stdin = "pipe", stdout = "pipe", stderr = "inherit"}
+  local proc = await(asyncio.create_subprocess_exec("/usr/bin/python3", table.unpack(args)))
+  local line = await(proc.stdout:readline())
+  local port = tonumber(line)
+  assert(port, "the Python websocket server did not start: " .. line)
+  return proc, port
+end
+
+local function stop(proc)
+  proc.stdin:close()
+  await(proc:wait())
+end
+
+-- ---------------------------------------------------------------- client
+
+T.test("ws_connect to a Python websockets server: text, binary, ping, close", function()
+  local proc, port = python_server()
+  local ws = await(http.ws_connect("ws://127.0.0.1:" .. port .. "/room/1", {protocols = {"superchat"}}))
+  T.eq(ws.subprotocol, "superchat")
+  await(ws:send("hello"))
+  T.eq(await(ws:receive()), "echo:hello")
+  await(ws:send({binary = "\0\1\2"}))
+  T.eq(await(ws:receive()), {binary = "\2\1\0"})
+  await(ws:send("path?"))
+  T.eq(await(ws:receive()), "/room/1")
+  await(ws:ping("are you there"))
+  local big = string.rep("x", 300000)
+  await(ws:send(big))
+  T.eq(await(ws:receive()), "echo:" .. big)
+  await(ws:close())
+  T.eq(ws.close_code, 1000)
+  T.eq(await(ws:receive()), nil)
+  local ok, err = pcall(await, ws:send("late"))
+  T.ok(not ok and http.WebSocketError:is(err), tostring(err))
+  stop(proc)
+end)
+
+T.test("the server closes with a code: receive() returns nil, close_code and close_reason tell why", function()
+  local proc, port = python_server()
+  do
+    local ws <close> = await(http.ws_connect("ws://127.0.0.1:" .. port .. "/"))
+    await(ws:send("close-me"))
+    T.eq(await(ws:receive()), nil)
+    T.eq(ws.close_code, 4001)
+    T.eq(ws.close_reason, "done")
+    T.eq(await(ws:receive()), nil)  -- and again
+  end
+  stop(proc)
+end)
+
+T.test("wss:// to a Python server with TLS, trusted through an SSL context", function()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -m 700 " .. dir))
+  assert(os.execute(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
+    .. " -keyout %s/key.pem -out %s/cert.pem -subj /CN=localhost -addext subjectAltName=DNS:localhost"
+    .. " >/dev/null 2>&1"):format(dir, dir)))
+  local proc, port = python_server(dir .. "/cert.pem", dir .. "/key.pem")
+  local ctx = asyncio.ssl.create_context({cafile = dir .. "/cert.pem"})
+  local ws <close> = await(http.ws_connect("wss://localhost:" .. port .. "/secure", {ssl = ctx}))
+  await(ws:send("over tls"))
+  T.eq(await(ws:receive()), "echo:over tls")
+  -- without the context, the certificate is refused
+  local ok, err = pcall(await, http.ws_connect("wss://localhost:" .. port .. "/"))
+  T.ok(not ok and asyncio.ssl.SSLCertVerificationError:is(err), tostring(err))
+  await(ws:close())
+  stop(proc)
+  os.execute("rm -rf " .. dir)
+end)
+
+T.test("a server that is not a websocket server: a clear error", function()
+  local server <close> = await(http.serve(async(function() return "plain" end), {port = 0}))
+  local ok, err = pcall(await, http.ws_connect("ws://127.0.0.1:" .. server.port .. "/"))
+  T.ok(not ok and http.ClientConnectionError:is(err), tostring(err))
+  T.ok(tostring(err):find("refused the websocket (HTTP 200)", 1, true), tostring(err))
+end)
+
+-- ---------------------------------------------------------------- server
+
+-- An http.serve handler that echoes like the Python peer.
+local function echo_handler(req)
+  if req.path ~= "/ws" then return {status = 404} end
+  local ws <close> = await(req:upgrade_websocket({protocols = {"chat"}}))
+  while true do
+    local msg = await(ws:receive())
+    if msg == nil then break end
+    if type(msg) == "table" then
+      await(ws:send({binary = msg.binary:reverse()}))
+    else
+      await(ws:send(msg == "proto?" and tostring(ws.subprotocol) or msg))
+    end
+  end
+end
+
+T.test("a Python websockets client talks to request:upgrade_websocket", function()
+  local server <close> = await(http.serve(async(echo_handler), {port = 0}))
+  local proc = await(asyncio.create_subprocess_exec("/usr/bin/python3", PEER, "client",
+    "ws://127.0.0.1:" .. server.port .. "/ws", {stdout = "pipe", stderr = "inherit"}))
+  local out = await(proc:communicate())
+  -- b"\x00\x01bytes" comes back reversed: b"setyb\x01\x00"
+  T.eq(out, "subprotocol chat\ntext hello\nbinary 73657479620100\npong ok\nbig 200000\nclosed 4000 bye\n")
+  T.eq(await(proc:wait()), 0)
+end)
+
+T.test("luasync to luasync: many messages through a small queue (back-pressure), <close>", function()
+  local received = {}
+  local server <close> = await(http.serve(async(function(req)
+    local ws <close> = await(req:upgrade_websocket({max_queue = 2}))
+    while true do
+      local msg = await(ws:receive())
+      if msg == nil then break end
+      received[#received + 1] = msg
+      await(asyncio.sleep(0.01))  -- a slow consumer
+    end
+  end), {port = 0}))
+  do
+    local ws <close> = await(http.ws_connect("ws://127.0.0.1:" .. server.port .. "/"))
+    for i = 1, 50 do await(ws:send("m" .. i)) end
+  end  -- closing waits for the server's answer to the close frame
+  await(asyncio.sleep(1))
+  T.eq(#received, 50)
+  for i = 1, 50 do T.eq(received[i], "m" .. i) end
+end)
+
+T.test("upgrade_websocket on a plain request answers 400; options are checked", function()
+  local server <close> = await(http.serve(async(echo_handler), {port = 0}))
+  local session <close> = http.ClientSession()
+  local resp = await(session:get(server.url .. "/ws"))
+  T.eq(resp.status, 400)
+  local ok, err = pcall(await, http.ws_connect("ws://127.0.0.1:1/", {protocol = {"x"}}))
+  T.ok(not ok and tostring(err):find("bad option 'protocol' to 'ws_connect' (unknown option; accepted: headers, max_queue, max_size, open_timeout, protocols, ssl)", 1, true), tostring(err))
+  ok, err = pcall(await, http.ws_connect("http://127.0.0.1:1/"))
+  T.ok(not ok and tostring(err):find("a ws:// or wss:// URL expected", 1, true), tostring(err))
+end)
+
+T.done()
