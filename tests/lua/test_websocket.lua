@@ -146,4 +146,15 @@ T.test("upgrade_websocket on a plain request answers 400; options are checked", 
   T.ok(not ok and tostring(err):find("a ws:// or wss:// URL expected", 1, true), tostring(err))
 end)
 
+T.test("the chat room example of the docs runs (docs/examples/chat_room.lua --demo)", function()
+  local proc = await(asyncio.create_subprocess_exec(arg[-1], "--virtual-time", "../../docs/examples/chat_room.lua",
+    "--demo", {stdout = "pipe", stderr = "inherit"}))
+  local out = await(proc:communicate())
+  T.eq(await(proc:wait()), 0)
+  for _, line in ipairs({"ada joined", "bob joined", "cy joined", "ada: hello, room", "bob: hi ada",
+                         "cy: hey both", "cy: bye"}) do
+    T.ok(out:find("ada heard: " .. line .. "\n", 1, true), "missing '" .. line .. "' in:\n" .. out)
+  end
+end)
+
 T.done()

@@ -626,7 +626,8 @@ end
 http.serve(handler, opts): awaitable of a listening server.
 opts: host (an IP address or "localhost", default "127.0.0.1"), port
 (default 0: any free port; see server.port), max_body (largest request
-body in bytes, default 64 MiB), backlog, shutdown_timeout (default 5).
+body in bytes, default 64 MiB), backlog, shutdown_timeout (default 5),
+ssl (an asyncio.ssl context with a certificate: HTTPS).
 The server has .host, .port, .url, close(), abort(), wait_closed(),
 serve_forever(), stats(), and closes as a to-be-closed variable.
 --]]
