@@ -139,7 +139,7 @@ local function encode_query(params)
 end
 http.encode_query = encode_query
 
-local check_options = asyncio._check_options
+local check_options = asyncio._net_check_options
 local function set(...)
   local t = {}
   for _, k in ipairs({...}) do t[k] = true end

@@ -39,6 +39,26 @@ key Tab
 wait_last '^> my_session_local\.inner_field$'
 key C-u
 
+# The network names (issue 14): asyncio.ssl, unix sockets, getaddrinfo, websockets.
+text 'asyncio.ssl.create_c'
+key Tab
+wait_last '^> asyncio\.ssl\.create_context\($'
+key C-u
+text 'asyncio.open_unix_c'
+key Tab
+wait_last '^> asyncio\.open_unix_connection\($'
+key C-u
+text 'asyncio.getaddr'
+key Tab
+wait_last '^> asyncio\.getaddrinfo\($'
+key C-u
+line 'http = require("asyncio.http")'
+wait_prompt
+text 'http.ws_c'
+key Tab
+wait_last '^> http\.ws_connect\($'
+key C-u
+
 text ':cl'
 key Tab
 wait_last '^> :clock$'
