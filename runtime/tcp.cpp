@@ -589,6 +589,19 @@ static size_t opt_limit(lua_State* L, int opts) {
   return static_cast<size_t>(limit);
 }
 
+static int opt_backlog(lua_State* L, int opts) {
+  if (lua_isnil(L, opts)) return kDefaultBacklog;
+  lua_getfield(L, opts, "backlog");
+  int backlog = static_cast<int>(luaL_optinteger(L, -1, kDefaultBacklog));
+  lua_pop(L, 1);
+  return backlog;
+}
+
+// A server's handler: a function or a callable value at index 1.
+static void check_handler(lua_State* L) {
+  if (lua_type(L, 1) != LUA_TFUNCTION && luaL_getmetafield(L, 1, "__call") == LUA_TNIL) arg_error(L, 1, "function");
+}
+
 // The port as a string for getaddrinfo (numbers are converted in place, so
 // the result stays anchored at arg).
 static const char* check_port(lua_State* L, int arg, bool optional) {
@@ -624,18 +637,12 @@ static int l_open_connection(lua_State* L) {
 // asyncio.start_server(handler, host, port [, {limit = n, backlog = n}]) -> future of server
 static int l_start_server(lua_State* L) {
   Loop* loop = io_loop(L, "start_server");
-  if (lua_type(L, 1) != LUA_TFUNCTION && luaL_getmetafield(L, 1, "__call") == LUA_TNIL)
-    arg_error(L, 1, "function");
+  check_handler(L);
   lua_settop(L, 4);
   const char* host = lua_isnil(L, 2) ? "0.0.0.0" : luaL_checkstring(L, 2);
   const char* port = check_port(L, 3, true);
   size_t limit = opt_limit(L, 4);
-  int backlog = kDefaultBacklog;
-  if (!lua_isnil(L, 4)) {
-    lua_getfield(L, 4, "backlog");
-    backlog = static_cast<int>(luaL_optinteger(L, -1, kDefaultBacklog));
-    lua_pop(L, 1);
-  }
+  int backlog = opt_backlog(L, 4);
   push_new_future(L);
   future_set_label(L, -1, "start_server");  // named in timelines
   auto* st = new Starter(loop, host, port, limit, backlog);
@@ -734,17 +741,11 @@ static int l_open_unix_connection(lua_State* L) {
 // asyncio._stream.start_unix_server(handler, path [, {limit =, backlog =}]) -> future of server
 static int l_start_unix_server(lua_State* L) {
   Loop* loop = io_loop(L, "start_unix_server");
-  if (lua_type(L, 1) != LUA_TFUNCTION && luaL_getmetafield(L, 1, "__call") == LUA_TNIL)
-    arg_error(L, 1, "function");
+  check_handler(L);
   lua_settop(L, 3);
   const char* path = luaL_checkstring(L, 2);
   size_t limit = opt_limit(L, 3);
-  int backlog = kDefaultBacklog;
-  if (!lua_isnil(L, 3)) {
-    lua_getfield(L, 3, "backlog");
-    backlog = static_cast<int>(luaL_optinteger(L, -1, kDefaultBacklog));
-    lua_pop(L, 1);
-  }
+  int backlog = opt_backlog(L, 3);
   push_new_future(L);
   auto* srv = new Server(loop, limit, true);
   int r = srv->listen_unix(path, backlog);
