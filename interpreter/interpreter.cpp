@@ -78,11 +78,14 @@ int run_program(const RunOptions& opts) {
   if (opts.timeline || opts.trace_path) {
     RecordOptions ro;
     ro.timeline = opts.timeline;
+    parse_timeline_format(opts.timeline_format, &ro.format);
+    if (opts.timeline_path) ro.timeline_path = opts.timeline_path;
+    ro.program = opts.has_script ? opts.script : "luasync -e";
     if (opts.trace_path) ro.trace_path = opts.trace_path;
     ro.width = opts.width;
     std::string err;
     if (!record_session_start(L, ro, &err)) {
-      std::fprintf(stderr, "luasync: --trace: %s\n", err.c_str());
+      std::fprintf(stderr, "luasync: %s\n", err.c_str());
       lua_close(L);
       return 2;
     }

@@ -13,6 +13,8 @@ struct RunOptions {
   bool virtual_time = false;
   bool debug = false;
   bool timeline = false;            // --timeline: chart of every asyncio.run after the program
+  const char* timeline_format = "text";  // --timeline=svg|html FILE: text, svg or html
+  const char* timeline_path = nullptr;   // where it goes (nullptr: stdout)
   const char* trace_path = nullptr; // --trace FILE: Chrome trace of every asyncio.run
   int width = 0;                    // --width N: the chart's width (0: the terminal's)
   bool has_code = false;

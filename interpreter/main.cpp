@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "grade.h"
 #include "interpreter.h"
+#include "recorder.h"
 
 namespace {
 
@@ -38,6 +39,10 @@ const char* kUsage =
     "  --timeline       record every asyncio.run and, after the program, print a\n"
     "                   chart of its tasks (running vs waiting) to stdout;\n"
     "                   colour on a terminal unless NO_COLOR is set\n"
+    "  --timeline=svg FILE   the chart as an SVG picture in FILE (- : stdout):\n"
+    "                   hover a bar for what the task awaits\n"
+    "  --timeline=html FILE  a self-contained page with the chart; click a bar\n"
+    "                   for the task's call graph at that moment\n"
     "  --trace FILE     record every asyncio.run and write its tasks to FILE in\n"
     "                   the Chrome trace format (open in ui.perfetto.dev)\n"
     "  --width N        draw the --timeline chart N columns wide (default: the\n"
@@ -97,8 +102,18 @@ int main(int argc, char** argv) {
       opts.virtual_time = true;
     } else if (std::strcmp(a, "--debug") == 0) {
       opts.debug = true;
-    } else if (std::strcmp(a, "--timeline") == 0) {
+    } else if (std::strcmp(a, "--timeline") == 0 || std::strcmp(a, "--timeline=text") == 0) {
       opts.timeline = true;
+    } else if (std::strncmp(a, "--timeline=", 11) == 0) {
+      luasync::TimelineFormat f;
+      if (!luasync::parse_timeline_format(a + 11, &f))
+        return usage_error("unknown timeline format in '%s' (text, svg or html)", a);
+      if (i + 1 >= argc || !*argv[i + 1])
+        return usage_error("option '%s' needs a file name (the picture to write; - for stdout)", a);
+      opts.timeline = true;
+      opts.timeline_format = a + 11;
+      opts.timeline_path = std::strcmp(argv[i + 1], "-") == 0 ? nullptr : argv[i + 1];
+      i++;
     } else if (std::strcmp(a, "--trace") == 0 || std::strncmp(a, "--trace=", 8) == 0) {
       if (a[7] == '=') {
         opts.trace_path = a + 8;

@@ -18,8 +18,6 @@
 
 namespace luasync {
 
-namespace {
-
 // Appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 void append_json_string(std::string& out, const std::string& s) {
   out += '"';
@@ -57,6 +55,8 @@ void append_json_string(std::string& out, const std::string& s) {
   }
   out += '"';
 }
+
+namespace {
 
 // Microseconds, at most 3 decimals, no trailing zeros, appended to out.
 void append_micros(std::string& out, double seconds) {

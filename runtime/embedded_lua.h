@@ -16,5 +16,7 @@ struct EmbeddedChunk {
 const EmbeddedChunk* embedded_runtime_chunks();
 // runtime/lua/modules/NAME.lua, each require("asyncio.NAME").
 const EmbeddedChunk* embedded_module_chunks();
+// runtime/web/* (the timeline's script and style sheet), as text.
+const EmbeddedChunk* embedded_runtime_web();
 
 }  // namespace luasync

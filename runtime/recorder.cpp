@@ -2,10 +2,12 @@
 #include "recorder.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 
+#include "call_graph.h"
 #include "clock.h"
 #include "coro.h"
 #include "future.h"
@@ -145,6 +147,59 @@ void Recorder::step_end(lua_State* L, int tidx, Task* t) {
       break;
     }
   }
+  if (snapshots_on_) take_snapshot(L, tidx);
+}
+
+// (task) -> the text of its call graph now, cut to kMaxSnapshotBytes.
+static int snapshot_entry(lua_State* L) {
+  {
+    std::string s = format_call_graph(L, 1);
+    if (s.size() > Recorder::kMaxSnapshotBytes) {
+      size_t cut = Recorder::kMaxSnapshotBytes;
+      while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) cut--;  // UTF-8
+      s.resize(cut);
+      s += "\n...\n";
+    }
+    lua_pushlstring(L, s.data(), s.size());  // out of memory only; then the graph is not recorded
+  }
+  return 1;
+}
+
+// Records the call graph of the task at tidx for the event just pushed. A
+// protected call: the graph is a picture's detail, never a reason to fail
+// the program.
+void Recorder::take_snapshot(lua_State* L, int tidx) {
+  if (snapshot_events_.size() >= kMaxSnapshots) {
+    snapshots_dropped_++;
+    return;
+  }
+  tidx = lua_absindex(L, tidx);
+  if (!lua_checkstack(L, 3)) return;
+  lua_pushcfunction(L, snapshot_entry);
+  lua_pushvalue(L, tidx);
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
+    size_t n = 0;
+    if (const char* s = lua_tolstring(L, -1, &n)) {
+      std::string_view text(s, n);
+      auto it = snapshot_index_.find(text);
+      uint32_t id;
+      if (it != snapshot_index_.end()) {
+        id = it->second;
+      } else {
+        id = static_cast<uint32_t>(snapshots_.size());
+        snapshots_.emplace_back(text);
+        snapshot_index_.emplace(snapshots_.back(), id);
+      }
+      snapshot_events_.emplace_back(events_.size() - 1, id);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+uint32_t Recorder::snapshot_of(size_t event) const {
+  auto it = std::lower_bound(snapshot_events_.begin(), snapshot_events_.end(), std::make_pair(event, uint32_t{0}));
+  if (it == snapshot_events_.end() || it->first != event) return kNone;
+  return it->second;
 }
 
 // Seconds as a user would write them: 2 -> "2s", 0.25 -> "0.25s".
@@ -288,13 +343,48 @@ static FILE* open_output(lua_State* L, const char* key, const std::string& path)
   return f;
 }
 
+// The format a path's extension names: .svg, .html (or .htm), else text.
+static TimelineFormat format_of_path(const std::string& path) {
+  auto ends = [&](const char* ext) {
+    size_t n = std::strlen(ext);
+    if (path.size() < n) return false;
+    for (size_t i = 0; i < n; i++)
+      if (std::tolower(static_cast<unsigned char>(path[path.size() - n + i])) != ext[i]) return false;
+    return true;
+  };
+  if (ends(".svg")) return TimelineFormat::Svg;
+  if (ends(".html") || ends(".htm")) return TimelineFormat::Html;
+  return TimelineFormat::Text;
+}
+
+bool parse_timeline_format(const std::string& name, TimelineFormat* out) {
+  if (name == "text") *out = TimelineFormat::Text;
+  else if (name == "svg") *out = TimelineFormat::Svg;
+  else if (name == "html") *out = TimelineFormat::Html;
+  else return false;
+  return true;
+}
+
 // The `timeline` option's table form.
 static void timeline_table(lua_State* L, int t, RecordOptions& o) {
-  if (lua_getfield(L, t, "path") == LUA_TSTRING)
+  if (lua_getfield(L, t, "path") == LUA_TSTRING) {
     o.timeline_path = lua_tostring(L, -1);
-  else if (!lua_isnil(L, -1))
+    o.format = format_of_path(o.timeline_path);
+  } else if (!lua_isnil(L, -1)) {
     option_error(L, "timeline.path", "string");
+  }
   lua_pop(L, 1);
+  int f = lua_getfield(L, t, "format");
+  if (f == LUA_TSTRING) {
+    if (!parse_timeline_format(lua_tostring(L, -1), &o.format))
+      luaL_error(L, "bad option 'timeline.format' to 'run' (\"text\", \"svg\" or \"html\" expected, got \"%s\")",
+                 lua_tostring(L, -1));
+  } else if (f != LUA_TNIL) {
+    option_error(L, "timeline.format", "string");
+  }
+  lua_pop(L, 1);
+  if (o.format != TimelineFormat::Text && o.timeline_path.empty())
+    luaL_error(L, "bad option 'timeline' to 'run' (an SVG or HTML timeline needs a path)");
   if (lua_getfield(L, t, "width") == LUA_TNUMBER)
     o.width = static_cast<int>(lua_tonumber(L, -1));
   else if (!lua_isnil(L, -1))
@@ -328,6 +418,7 @@ void RunRecording::configure(lua_State* L, int opts) {
     } else if (t == LUA_TSTRING) {
       opts_.timeline = true;
       opts_.timeline_path = lua_tostring(L, -1);
+      opts_.format = format_of_path(opts_.timeline_path);
     } else if (t == LUA_TTABLE) {
       opts_.timeline = true;
       timeline_table(L, lua_gettop(L), opts_);
@@ -353,6 +444,7 @@ void RunRecording::configure(lua_State* L, int opts) {
     RecordSession* s = runtime(L)->record_session.get();
     from_session_ = s && s->options.any();
     active_ = from_session_;
+    if (from_session_) session_options_ = s->options;
     return;
   }
   active_ = opts_.any();
@@ -367,7 +459,10 @@ RunRecording::~RunRecording() {
 }
 
 void RunRecording::start(Loop* loop) {
-  if (active_) rec_ = std::make_unique<Recorder>(loop);
+  if (!active_) return;
+  rec_ = std::make_unique<Recorder>(loop);
+  const RecordOptions& o = from_session_ ? session_options_ : opts_;
+  rec_->set_snapshots(o.timeline && o.format != TimelineFormat::Text);
 }
 
 // Writes text to f; reports a failure on stderr. Closes f.
@@ -399,8 +494,12 @@ void RunRecording::finish(lua_State* L) {
   }
   if (opts_.timeline) {
     if (timeline_file_) {
-      TimelineStyle st = timeline_style(opts_, timeline_file_, true);
-      write_and_close(timeline_file_, render_timeline(*rec_, st), "timeline");
+      std::string text;
+      if (opts_.format == TimelineFormat::Text)
+        text = render_timeline(*rec_, timeline_style(opts_, timeline_file_, true));
+      else
+        text = render_timeline_document({rec_.get()}, opts_.format, opts_.timeline_path);
+      write_and_close(timeline_file_, text, "timeline");
       timeline_file_ = nullptr;
     } else {
       print_timeline(*rec_, opts_, stdout, false);
@@ -430,14 +529,14 @@ bool record_session_start(lua_State* L, const RecordOptions& o, std::string* err
   if (!o.trace_path.empty()) {
     s->trace_file = std::fopen(o.trace_path.c_str(), "w");
     if (!s->trace_file) {
-      *err = "cannot open " + o.trace_path + ": " + std::strerror(errno);
+      *err = "--trace: cannot open " + o.trace_path + ": " + std::strerror(errno);
       return false;
     }
   }
   if (!o.timeline_path.empty()) {
     s->timeline_file = std::fopen(o.timeline_path.c_str(), "w");
     if (!s->timeline_file) {
-      *err = "cannot open " + o.timeline_path + ": " + std::strerror(errno);
+      *err = "--timeline: cannot open " + o.timeline_path + ": " + std::strerror(errno);
       return false;
     }
   }
@@ -451,7 +550,21 @@ bool record_session_finish(lua_State* L) {
   bool ok = true;
   const RecordOptions& o = s->options;
   if (s->runs.size() == 1) s->runs[0]->run_number = 0;  // no "#1" when there is one run
-  if (o.timeline) {
+  if (o.timeline && o.format != TimelineFormat::Text) {
+    std::vector<const Recorder*> recs;
+    for (auto& r : s->runs) recs.push_back(r.get());
+    std::string doc = render_timeline_document(recs, o.format, o.program);
+    FILE* out = s->timeline_file ? s->timeline_file : stdout;
+    bool written = std::fwrite(doc.data(), 1, doc.size(), out) == doc.size();
+    if (s->timeline_file) {
+      written = std::fclose(s->timeline_file) == 0 && written;
+      s->timeline_file = nullptr;
+    } else {
+      written = std::fflush(out) == 0 && written;
+    }
+    if (!written) std::fprintf(stderr, "luasync: cannot write the timeline: %s\n", std::strerror(errno));
+    ok = written && ok;
+  } else if (o.timeline) {
     FILE* out = s->timeline_file ? s->timeline_file : stdout;
     bool to_file = s->timeline_file != nullptr;
     if (s->runs.empty()) {

@@ -34,6 +34,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace luasync {
@@ -113,6 +114,21 @@ class Recorder {
   // "sleep 2s", "await worker B", "lock", ... for a Suspended event.
   std::string describe_wait(const Event& e) const;
 
+  // Call-graph snapshots, for pictures one can click (timeline_svg.cpp):
+  // while on, each suspension also records the task's call graph at that
+  // moment (format_call_graph: its stack, what it awaits down to the leaf,
+  // who awaits it). At most kMaxSnapshots per recording, each cut to
+  // kMaxSnapshotBytes; equal texts are stored once.
+  static constexpr size_t kMaxSnapshots = 5000;
+  static constexpr size_t kMaxSnapshotBytes = 8192;
+  void set_snapshots(bool on) { snapshots_on_ = on; }
+  bool snapshots_on() const { return snapshots_on_; }
+  // The snapshot taken at events()[event], as an index into snapshots(), or kNone.
+  uint32_t snapshot_of(size_t event) const;
+  const std::deque<std::string>& snapshots() const { return snapshots_; }
+  // Snapshots not taken because the cap was reached.
+  size_t snapshots_dropped() const { return snapshots_dropped_; }
+
   // For tests: record an event by hand (the loop clock is not read).
   uint32_t add_task_for_test(const TaskInfo& info);
   void add_event_for_test(const Event& e);
@@ -121,6 +137,7 @@ class Recorder {
  private:
   void push(uint32_t task, Kind kind, Wait wait = Wait::Yield, uint32_t ref = 0, double delay = 0);
   uint32_t intern_label(std::string_view s);
+  void take_snapshot(lua_State* L, int tidx);
 
   Loop* loop_;
   bool virtual_ = false;
@@ -129,6 +146,11 @@ class Recorder {
   std::deque<Event> events_;
   std::deque<std::string> labels_;  // a deque: label_index_ holds views into it
   std::unordered_map<std::string_view, uint32_t> label_index_;
+  bool snapshots_on_ = false;
+  std::vector<std::pair<size_t, uint32_t>> snapshot_events_;  // (event index, snapshot), in event order
+  std::deque<std::string> snapshots_;                         // a deque: snapshot_index_ holds views
+  std::unordered_map<std::string_view, uint32_t> snapshot_index_;
+  size_t snapshots_dropped_ = 0;
 };
 
 // Appends a short rendering of the coroutine call at idx to out:
@@ -137,6 +159,9 @@ class Recorder {
 void append_coro_call(lua_State* L, int coro_idx, std::string& out);
 
 // ---------------------------------------------------------------- rendering
+
+// The forms a timeline is written in.
+enum class TimelineFormat { Text, Svg, Html };
 
 // How to draw a timeline (timeline.cpp).
 struct TimelineStyle {
@@ -150,6 +175,44 @@ struct TimelineStyle {
 // The Gantt chart of a recording: one row per task.
 std::string render_timeline(const Recorder& rec, const TimelineStyle& style);
 
+// How to draw a timeline as SVG (timeline_svg.cpp).
+struct SvgTimelineStyle {
+  int width = 960;        // pixels (the picture scales: it has a viewBox)
+  size_t max_rows = 200;  // tasks shown; the rest are summarised
+  std::string title;      // "" : a default one
+  std::string id = "lt";  // prefix of the element ids (several charts in one page)
+  bool standalone = true; // an SVG document (XML declaration) rather than an element for a page
+};
+
+// The chart of a recording as SVG: a bar per task on the time axis, running
+// and waiting shaded differently, failures and cancellations marked, and on
+// every piece of bar a <title> (shown on hover) saying what the task awaited
+// then. Each piece carries data-task and, when the recording has one, the
+// index of its call-graph snapshot (data-snap), for pages that show it on a
+// click (timeline.js).
+std::string render_timeline_svg(const Recorder& rec, const SvgTimelineStyle& style);
+// Several recordings (one per asyncio.run) stacked in one SVG document.
+std::string render_timeline_svg(const std::vector<const Recorder*>& recs, const SvgTimelineStyle& style);
+// A self-contained HTML page with the charts of recs, their call-graph
+// snapshots, and the script that shows what a bar awaits on hover and the
+// task's call graph on a click. `title` names the program.
+std::string render_timeline_html(const std::vector<const Recorder*>& recs, const std::string& title);
+// The snapshots of rec as a JSON array of strings (what data-snap indexes),
+// safe to put inside a <script> element.
+std::string timeline_snapshots_json(const Recorder& rec);
+// The script and style sheet that make a chart interactive in a page
+// (runtime/web/timeline.js and timeline.css, compiled into the binary).
+const std::string& timeline_script();
+const std::string& timeline_stylesheet();
+// The SVG or HTML document of recs (several runs stack up); `title` names
+// the program.
+std::string render_timeline_document(const std::vector<const Recorder*>& recs, TimelineFormat format,
+                                     const std::string& title);
+// "text", "svg" or "html"; false for anything else.
+bool parse_timeline_format(const std::string& name, TimelineFormat* out);
+// Appends s as a JSON string (invalid UTF-8 becomes U+FFFD).
+void append_json_string(std::string& out, const std::string& s);
+
 // A Chrome trace event format document (JSON) of one or more recordings,
 // one process per recording (chrome_trace.cpp): as a string, or written to
 // f as it is made (returns false if a write failed; f stays open).
@@ -161,8 +224,10 @@ bool write_chrome_trace(FILE* f, const std::vector<const Recorder*>& recs);
 // Where a recording goes once its run ends.
 struct RecordOptions {
   bool timeline = false;
+  TimelineFormat format = TimelineFormat::Text;
   std::string timeline_path;  // "": stdout
   std::string trace_path;     // "": no trace
+  std::string program;        // the script, for the title of an HTML timeline
   int width = 0;              // 0: the terminal's (COLUMNS, the tty), else 80
   int color = -1;             // -1: auto (a tty, no NO_COLOR; FORCE_COLOR forces), 0 no, 1 yes
   int unicode = -1;           // -1: auto (LUASYNC_ASCII, TERM=dumb, the locale), 0 no, 1 yes
@@ -194,8 +259,8 @@ class RunRecording {
   RunRecording(const RunRecording&) = delete;
   RunRecording& operator=(const RunRecording&) = delete;
 
-  // Reads `timeline` (true, a path, or a table {path=, width=, color=,
-  // ascii=, rows=}), `timeline_width` and `trace` (a path) from the options
+  // Reads `timeline` (true, a path, or a table {path=, format=, width=,
+  // color=, ascii=, rows=}), `timeline_width` and `trace` (a path) from the options
   // table at opts (0: none). Without any of them the run follows the
   // interpreter's session, if there is one. Opens the files now, so that a
   // bad option or path raises before the run starts.
@@ -213,6 +278,7 @@ class RunRecording {
   bool active_ = false;
   bool from_session_ = false;
   RecordOptions opts_;
+  RecordOptions session_options_;  // the session's, when the run follows it
   FILE* timeline_file_ = nullptr;
   FILE* trace_file_ = nullptr;
   std::unique_ptr<Recorder> rec_;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "recorder.h"
+#include "timeline_layout.h"
 
 namespace luasync {
 
@@ -116,32 +117,11 @@ std::vector<std::string> wrap(const std::string& text, size_t w, size_t indent) 
   return out;
 }
 
-// The unit times are shown in, from the span of the chart.
-struct Unit {
-  double scale;  // seconds per unit
-  const char* name;
-  int decimals;
-};
-
-Unit unit_for(double seconds) {
-  if (seconds >= 1) return {1, "s", 3};
-  if (seconds >= 1e-3) return {1e-3, "ms", 3};
-  return {1e-6, "us", 1};
-}
-
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-// The smallest of 1, 2, 5 times a power of ten that is >= x.
-double nice_step(double x) {
-  double p = std::pow(10.0, std::floor(std::log10(x)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * p >= x * (1 - 1e-9)) return m * p;
-  return 10 * p;
-}
+using timeline::fixed;
+using timeline::nice_step;
+using timeline::Row;
+using timeline::Unit;
+using timeline::unit_for;
 
 // A row's bar, painted while the events are read in one pass (a long
 // recording is never held twice in memory).
@@ -157,11 +137,6 @@ struct Bar {
     const Recorder::Event* why;
   };
   std::vector<Label> labels;  // waits wide enough for their label
-};
-
-struct Row {
-  uint32_t task;
-  int depth;
 };
 
 class Chart {
@@ -196,34 +171,12 @@ class Chart {
   size_t hidden_ = 0, hidden_failed_ = 0, hidden_cancelled_ = 0;
 };
 
-// Tree order: each task right after the task that created it (siblings in
-// creation order), at most max_rows rows. Iterative, for deep chains.
 void Chart::order_rows() {
-  const auto& tasks = rec_.tasks();
-  std::vector<std::vector<uint32_t>> children(tasks.size());
-  std::vector<uint32_t> roots;
-  for (uint32_t i = 0; i < tasks.size(); i++) {
-    uint32_t p = tasks[i].parent;
-    if (p != Recorder::kNone && p < i)
-      children[p].push_back(i);
-    else
-      roots.push_back(i);
-  }
-  std::vector<Row> stack;
-  for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.push_back({*it, 0});
-  while (!stack.empty()) {
-    Row r = stack.back();
-    stack.pop_back();
-    if (rows_.size() < st_.max_rows) {
-      rows_.push_back(r);
-    } else {
-      hidden_++;
-      if (tasks[r.task].outcome == Recorder::Outcome::Failed) hidden_failed_++;
-      if (tasks[r.task].outcome == Recorder::Outcome::Cancelled) hidden_cancelled_++;
-    }
-    const auto& ch = children[r.task];
-    for (auto it = ch.rbegin(); it != ch.rend(); ++it) stack.push_back({*it, r.depth + 1});
-  }
+  timeline::Rows r = timeline::order_rows(rec_, st_.max_rows);
+  rows_ = std::move(r.rows);
+  hidden_ = r.hidden;
+  hidden_failed_ = r.hidden_failed;
+  hidden_cancelled_ = r.hidden_cancelled;
 }
 
 // Paints a run (over anything) or a wait (over blanks only) from..to; notes
@@ -348,8 +301,7 @@ std::string Chart::axis_labels(std::string* ruler) const {
 std::string Chart::render() {
   const auto& tasks = rec_.tasks();
   t0_ = rec_.start_time();
-  t1_ = rec_.end_time();
-  for (const auto& e : rec_.events()) t1_ = std::max(t1_, e.time);
+  t1_ = timeline::chart_end(rec_);
   span_ = t1_ - t0_;
   unit_ = unit_for(span_);
   order_rows();
@@ -506,6 +458,66 @@ bool env_on(const char* name) {
 }
 
 }  // namespace
+
+namespace timeline {
+
+// Iterative, for deep chains.
+Rows order_rows(const Recorder& rec, size_t max_rows) {
+  Rows out;
+  const auto& tasks = rec.tasks();
+  std::vector<std::vector<uint32_t>> children(tasks.size());
+  std::vector<uint32_t> roots;
+  for (uint32_t i = 0; i < tasks.size(); i++) {
+    uint32_t p = tasks[i].parent;
+    if (p != Recorder::kNone && p < i)
+      children[p].push_back(i);
+    else
+      roots.push_back(i);
+  }
+  std::vector<Row> stack;
+  for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.push_back({*it, 0});
+  while (!stack.empty()) {
+    Row r = stack.back();
+    stack.pop_back();
+    if (out.rows.size() < max_rows) {
+      out.rows.push_back(r);
+    } else {
+      out.hidden++;
+      if (tasks[r.task].outcome == Recorder::Outcome::Failed) out.hidden_failed++;
+      if (tasks[r.task].outcome == Recorder::Outcome::Cancelled) out.hidden_cancelled++;
+    }
+    const auto& ch = children[r.task];
+    for (auto it = ch.rbegin(); it != ch.rend(); ++it) stack.push_back({*it, r.depth + 1});
+  }
+  return out;
+}
+
+Unit unit_for(double seconds) {
+  if (seconds >= 1) return {1, "s", 3};
+  if (seconds >= 1e-3) return {1e-3, "ms", 3};
+  return {1e-6, "us", 1};
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+double nice_step(double x) {
+  double p = std::pow(10.0, std::floor(std::log10(x)));
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (m * p >= x * (1 - 1e-9)) return m * p;
+  return 10 * p;
+}
+
+double chart_end(const Recorder& rec) {
+  double t1 = rec.end_time();
+  for (const auto& e : rec.events()) t1 = std::max(t1, e.time);
+  return t1;
+}
+
+}  // namespace timeline
 
 std::string render_timeline(const Recorder& rec, const TimelineStyle& style) {
   return Chart(rec, style).render();

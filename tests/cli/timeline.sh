@@ -179,4 +179,103 @@ grep -q ran <<<"$out" && fail "ran anyway" || ok
 run -e 'asyncio.run(async(function() print("ran") end)(), {trace = "/nonexistent/x.json"})'
 expect_rc 1; expect_err "bad option 'trace' to 'run' \\(cannot open /nonexistent/x.json"
 
+# ---- pictures: --timeline=svg FILE, --timeline=html FILE (timeline_svg.cpp)
+
+# count FILE XPATH-ish: how many elements of the SVG match a CSS-like test.
+svg_count() {  # svg_count FILE CLASS [ATTR=VALUE]
+  python3 - "$@" <<'PY'
+import sys, xml.etree.ElementTree as ET
+path, cls = sys.argv[1], sys.argv[2]
+attr = sys.argv[3].split("=", 1) if len(sys.argv) > 3 else None
+n = 0
+for el in ET.parse(path).iter():
+    if cls in (el.get("class") or "").split() and (attr is None or el.get(attr[0]) == attr[1]):
+        n += 1
+print(n)
+PY
+}
+
+case_ "--timeline=svg FILE: an SVG document, a row per task, waits and runs apart"
+run --virtual-time --timeline=svg "$TMP/w.svg" workers.lua
+expect_rc 0; expect_out 'All workers finished'; expect_no_err '.'
+xmllint --noout "$TMP/w.svg" 2>/dev/null && ok || fail "not well-formed XML: $(head -c 300 "$TMP/w.svg")"
+[ "$(svg_count "$TMP/w.svg" lt-row)" = 4 ] && ok || fail "rows: $(svg_count "$TMP/w.svg" lt-row), expected 4"
+[ "$(svg_count "$TMP/w.svg" lt-wait data-kind=wait)" = 4 ] && ok || fail "waits: $(svg_count "$TMP/w.svg" lt-wait data-kind=wait), expected 4"
+[ "$(svg_count "$TMP/w.svg" lt-run data-kind=run)" = 8 ] && ok || fail "runs: $(svg_count "$TMP/w.svg" lt-run data-kind=run), expected 8"
+titles=$(python3 -c '
+import sys, xml.etree.ElementTree as ET
+for e in ET.parse(sys.argv[1]).iter():
+    if e.tag.endswith("title"): print(e.text)
+' "$TMP/w.svg")
+for what in 'worker\("A", 2\): waiting 0.000 s to 2.000 s on sleep 2s' 'main\(\): waiting 0.000 s to 3.000 s on gather' \
+            '^asyncio.run timeline: 4 tasks, 3.000 s on the virtual clock$'; do
+  grep -qE "$what" <<<"$titles" && ok || fail "no <title> /$what/ in: $titles"
+done
+grep -q 'data-snap=' "$TMP/w.svg" && ok || fail "the bars point at no call graph"
+
+case_ "--timeline=svg: failures and cancellations are marked"
+run --virtual-time --timeline=svg "$TMP/f.svg" fail.lua
+expect_rc 0
+python3 - "$TMP/f.svg" <<'PY' && ok || fail "no failed mark with the error"
+import sys, xml.etree.ElementTree as ET
+marks = [e for e in ET.parse(sys.argv[1]).iter() if "lt-mark-failed" in (e.get("class") or "") and e.get("data-task")]
+assert len(marks) == 1, marks
+assert "failed at 1.500 s" in marks[0].get("data-note") and "cannot fetch API" in marks[0].get("data-note")
+PY
+run --virtual-time --timeline=svg "$TMP/c.svg" cancel.lua
+python3 - "$TMP/c.svg" <<'PY' && ok || fail "no cancelled mark at 2 s"
+import sys, xml.etree.ElementTree as ET
+marks = [e for e in ET.parse(sys.argv[1]).iter() if "lt-mark-cancelled" in (e.get("class") or "") and e.get("data-task")]
+assert len(marks) == 1 and "cancelled at 2.000 s" in marks[0].get("data-note"), marks
+PY
+
+case_ "--timeline=html FILE: self-contained, with the call graphs"
+run --virtual-time --timeline=html "$TMP/w.html" workers.lua
+expect_rc 0
+python3 - "$TMP/w.html" <<'PY' && ok || fail "the page is not what it should be"
+import json, re, sys
+page = open(sys.argv[1]).read()
+assert page.startswith("<!DOCTYPE html>")
+# Nothing from elsewhere: no src=, href= or url( to another document.
+assert not re.search(r'(src|href)\s*=', page), "loads something"
+assert "http://" not in page.replace("http://www.w3.org/2000/svg", ""), "names a URL"
+snaps = json.loads(re.search(r'<script type="application/json" class="lt-snapshots">(.*?)</script>', page, re.S).group(1))
+assert any("Task 'Task-2' worker(\"A\", 2)" in s and "Awaiting: sleep until 2.000" in s for s in snaps), snaps
+assert "LuasyncTimeline" in page and "<svg" in page
+PY
+
+case_ "--timeline=svg - writes to stdout; several runs stack up; no run says so"
+run --virtual-time --timeline=svg - -e 'for i = 1, 2 do asyncio.run(async(function() await(asyncio.sleep(i)) end)()) end'
+expect_rc 0
+printf '%s' "$out" >"$TMP/two.svg"
+xmllint --noout "$TMP/two.svg" 2>/dev/null && ok || fail "stdout is not one SVG document"
+expect_out 'asyncio.run #1 timeline: 1 task, 1.000 s'; expect_out 'asyncio.run #2 timeline: 1 task, 2.000 s'
+run --timeline=html - -e 'print("no loop")'
+expect_rc 0; expect_out 'ran no <code>asyncio.run</code>'
+
+case_ "--timeline=FORMAT: errors"
+run --timeline=png x.png -e 'print(1)'
+expect_rc 2; expect_err "unknown timeline format in '--timeline=png' \(text, svg or html\)"
+run --timeline=svg
+expect_rc 2; expect_err "option '--timeline=svg' needs a file name"
+run --timeline=svg /nonexistent/dir/x.svg -e 'print(1)'
+expect_rc 2; expect_err '--timeline: cannot open /nonexistent/dir/x.svg'
+run --help
+expect_out '--timeline=svg FILE'; expect_out '--timeline=html FILE'
+
+case_ "asyncio.run's timeline option: a .svg or .html path, or format ="
+script pic <<'LUA'
+local main = async(function(s) await(asyncio.sleep(s)) return s end)
+asyncio.run(main(1), {clock = "virtual", timeline = arg[1]})
+asyncio.run(main(2), {clock = "virtual", timeline = {path = arg[2], format = "html"}})
+LUA
+run "$TMP/pic.lua" "$TMP/opt.SVG" "$TMP/opt.page"
+expect_rc 0
+xmllint --noout "$TMP/opt.SVG" 2>/dev/null && grep -q '1 task, 1.000 s' "$TMP/opt.SVG" && ok || fail "no SVG from the option"
+grep -q '<!DOCTYPE html>' "$TMP/opt.page" && grep -q '1 task, 2.000 s' "$TMP/opt.page" && ok || fail "no HTML from format ="
+run -e 'asyncio.run(async(function() end)(), {timeline = {format = "svg"}})'
+expect_rc 1; expect_err 'an SVG or HTML timeline needs a path'
+run -e 'asyncio.run(async(function() end)(), {timeline = {path = "x", format = "gif"}})'
+expect_rc 1; expect_err "bad option 'timeline.format' to 'run'"
+
 finish

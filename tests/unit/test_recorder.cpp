@@ -341,6 +341,86 @@ TEST_F(RecorderTest, TimelineFitsTheWidthAndMarksEndings) {
   lua_settop(L, loop_idx - 1);
 }
 
+TEST_F(RecorderTest, SvgTimelineMarksEndingsAndSummarisesHiddenRows) {
+  Loop::Options o;
+  o.virtual_clock = true;
+  Loop* loop = loop_open(L, o);
+  int loop_idx = lua_gettop(L);
+  std::unique_ptr<Recorder> holder;
+  Recorder* r = hand_made(holder, loop);
+  SvgTimelineStyle st;
+  std::string svg = render_timeline_svg(*r, st);
+  EXPECT_EQ(svg.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
+  EXPECT_NE(svg.find("data-rows=\"3\""), std::string::npos);
+  EXPECT_NE(svg.find("3 tasks, 2.000 s on the virtual clock"), std::string::npos);
+  EXPECT_NE(svg.find("class=\"lt-mark lt-mark-failed\" data-task=\"1\""), std::string::npos) << svg;
+  EXPECT_NE(svg.find("class=\"lt-mark lt-mark-cancelled\" data-task=\"2\""), std::string::npos) << svg;
+  EXPECT_NE(svg.find("fetch(&quot;x&quot;) failed at 1.500 s: boom"), std::string::npos) << svg;
+  // Names are escaped; a step that takes no virtual time is still 3 px wide.
+  EXPECT_EQ(svg.find("fetch(\"x\")"), std::string::npos);
+  EXPECT_NE(svg.find("width=\"3.0\" height=\"16\""), std::string::npos) << svg;
+  // No snapshots were taken: the bars say so instead of pointing at one.
+  EXPECT_EQ(svg.find("data-snap="), std::string::npos);
+  EXPECT_NE(svg.find("this recording has no call graphs"), std::string::npos);
+  st.max_rows = 2;
+  st.standalone = false;
+  svg = render_timeline_svg(*r, st);
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_NE(svg.find("... and 1 more task (0 failed, 1 cancelled)"), std::string::npos) << svg;
+  EXPECT_EQ(svg.find("lt-mark-cancelled\" data-task"), std::string::npos);
+  holder.reset();
+  loop_shutdown(L, loop);
+  lua_settop(L, loop_idx - 1);
+}
+
+TEST_F(RecorderTest, SnapshotsOfTheCallGraphAtEachSuspension) {
+  session->options.format = TimelineFormat::Svg;  // pictures record call graphs
+  const Recorder& rec = record(kWorkers, R"(
+    await(asyncio.gather(worker("A", 2), worker("B", 1)))
+  )");
+  ASSERT_TRUE(rec.snapshots_on());
+  size_t suspensions = 0, with_snapshot = 0;
+  std::string of_a;
+  for (size_t i = 0; i < rec.events().size(); i++) {
+    const auto& e = rec.events()[i];
+    if (e.kind != Kind::Suspended) {
+      EXPECT_EQ(rec.snapshot_of(i), Recorder::kNone);
+      continue;
+    }
+    suspensions++;
+    uint32_t s = rec.snapshot_of(i);
+    if (s == Recorder::kNone) continue;
+    with_snapshot++;
+    if (rec.tasks()[e.task].call == "worker(\"A\", 2)") of_a = rec.snapshots()[s];
+  }
+  EXPECT_EQ(suspensions, 3u);
+  EXPECT_EQ(with_snapshot, 3u);
+  EXPECT_NE(of_a.find("* Task 'Task-2' worker(\"A\", 2)"), std::string::npos) << of_a;
+  EXPECT_NE(of_a.find("+ Awaiting: sleep until 2.000 (2.000 s left)"), std::string::npos) << of_a;
+  EXPECT_NE(of_a.find("+ Awaited by:"), std::string::npos) << of_a;
+  EXPECT_NE(of_a.find("Future 'gather'"), std::string::npos) << of_a;
+  EXPECT_NE(of_a.find("Task 'Task-1' anonymous()"), std::string::npos) << of_a;
+  SvgTimelineStyle st;
+  std::string svg = render_timeline_svg(rec, st);
+  EXPECT_NE(svg.find("data-snap=\"0\""), std::string::npos) << svg;
+  std::string json = timeline_snapshots_json(rec);
+  EXPECT_EQ(json.front(), '[');
+  EXPECT_EQ(json.find("</"), std::string::npos);
+}
+
+TEST_F(RecorderTest, SnapshotsAreOffForTextAndCappedForPictures) {
+  const Recorder& text = record(kWorkers, "await(worker('A', 1))");
+  EXPECT_FALSE(text.snapshots_on());
+  EXPECT_TRUE(text.snapshots().empty());
+  session->options.format = TimelineFormat::Html;
+  const Recorder& many = record("", R"(
+    for i = 1, )" + std::to_string(Recorder::kMaxSnapshots + 10) + R"( do await(asyncio.sleep(0)) end
+  )");
+  // Equal texts are stored once; the cap counts suspensions, not texts.
+  EXPECT_EQ(many.snapshots().size(), 1u);
+  EXPECT_EQ(many.snapshots_dropped(), 10u);
+}
+
 TEST_F(RecorderTest, ChromeTraceIsJsonWithTheEvents) {
   Loop::Options o;
   o.virtual_clock = true;
