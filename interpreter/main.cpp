@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "grade.h"
+#include "tour.h"
 #include "interpreter.h"
 #include "recorder.h"
 
@@ -26,6 +27,8 @@ const char* kUsage =
     "       luasync httpbin [--port N] [--host H]   a local HTTP test server\n"
     "       luasync learn [COMMAND]      lessons and exercises (luasync learn --help)\n"
     "       luasync grade SUBMISSION...  grade submissions of the exercises (luasync grade --help)\n"
+    "       luasync tour [--port N] [--no-open] [WORKSPACE]\n"
+    "                                    the lessons in your browser (luasync tour --help)\n"
     "\n"
     "Runs Lua 5.4 with Python-style async/await: the globals asyncio, async and\n"
     "await are preloaded (see docs/api.md). Without FILE or -e, starts the REPL.\n"
@@ -73,6 +76,8 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "learn") == 0) return luasync::learn::learn_main(argc - 1, argv + 1);
   // `luasync grade ...`: grading for instructors (learn/grade.cpp).
   if (argc >= 2 && std::strcmp(argv[1], "grade") == 0) return luasync::learn::grade_main(argc - 1, argv + 1);
+  // `luasync tour ...`: the lessons in the browser (learn/tour.cpp).
+  if (argc >= 2 && std::strcmp(argv[1], "tour") == 0) return luasync::learn::tour_main(argc - 1, argv + 1);
   // `luasync httpbin ...`: the built-in HTTP test server (asyncio.httpbin).
   if (argc >= 2 && std::strcmp(argv[1], "httpbin") == 0) {
     opts.code = "return require('asyncio.httpbin').cli(...)";

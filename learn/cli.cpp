@@ -134,6 +134,16 @@ void record_result(Workspace& ws, const ExerciseResult& r) {
   }
 }
 
+Exercise* advance_after_pass(Workspace& ws, Catalog& cat, const ExerciseResult& r) {
+  Exercise* next = next_exercise(cat, ws, r.ex);
+  if (ws.progress().current == r.ex->name || ws.progress().current.empty()) {
+    ws.progress().current = next ? next->name : r.ex->name;
+    std::string err;
+    ws.save(&err);
+  }
+  return next;
+}
+
 Exercise* next_exercise(Catalog& cat, const Workspace& ws, const Exercise* ex) {
   size_t n = cat.exercises.size();
   size_t start = 0;
@@ -341,12 +351,7 @@ int cmd_check(Ctx& c) {
                 plural(results.size(), "exercise", "exercises").c_str(), secs);
     if (passed < results.size()) std::printf("Details: `luasync learn check NAME`.\n");
   } else if (results[0].passed() && c.opt.file.empty()) {
-    Exercise* next = next_exercise(cat, c.ws, results[0].ex);
-    if (c.ws.progress().current == results[0].ex->name || c.ws.progress().current.empty()) {
-      c.ws.progress().current = next ? next->name : results[0].ex->name;
-      std::string err;
-      c.ws.save(&err);
-    }
+    Exercise* next = advance_after_pass(c.ws, cat, results[0]);
     if (next)
       std::printf("Next: %s (%s)\n", next->name.c_str(), next->workspace_path().c_str());
     else

@@ -17,6 +17,9 @@ int learn_main(int argc, char** argv);
 std::string format_result(const ExerciseResult& r, const Term& term, bool verbose);
 // Records a check result in the progress (done or not); false if it could not be saved.
 void record_result(Workspace& ws, const ExerciseResult& r);
+// After a check of r's exercise passed: the current exercise moves on to the
+// next one not done (if r's was the current one); returns that one, or nullptr.
+Exercise* advance_after_pass(Workspace& ws, Catalog& cat, const ExerciseResult& r);
 // The exercise after `ex` that is not done (wrapping around), or nullptr.
 Exercise* next_exercise(Catalog& cat, const Workspace& ws, const Exercise* ex);
 // "Hint 2 of 3: ..." and the bookkeeping; saves the progress.

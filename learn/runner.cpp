@@ -359,6 +359,8 @@ std::vector<ExerciseResult> Runner::run(
         sj.workdir = workdirs[j];
         sj.mode = jobs[j].mode;
         sj.index = j;
+        sj.stream = jobs[j].stream;
+        sj.timeline = jobs[j].timeline;
       }
       sandbox_child(engine_, batch, p.first, limits_, fds[1]);
     }
@@ -411,7 +413,11 @@ std::vector<ExerciseResult> Runner::run(
       s.limit = f[1];
       s.limit_line = f.size() >= 3 ? static_cast<int>(std::strtol(f[2].c_str(), nullptr, 10)) : 0;
     } else if (k == "O" && f.size() >= 2) {
-      r.run.output = f[1];
+      r.run.output += f[1];  // one record, or several when streamed
+      if (events_.output) events_.output(s.job, f[1]);
+    } else if (k == "T" && f.size() >= 3) {
+      r.run.timelines.push_back({f[1], f[2]});
+      if (events_.timeline) events_.timeline(s.job, r.run.timelines.back());
     } else if (k == "V" && f.size() >= 8) {
       r.run.finished = f[1] == "1";
       r.run.time = f[2];

@@ -28,6 +28,12 @@ struct CheckResult {
   std::string limit;    // "instructions", "memory", "output", "time", "crash", or ""
 };
 
+// The picture of one asyncio.run of a run (Job::timeline).
+struct RunTimeline {
+  std::string svg;        // an <svg> element (timeline_svg.cpp)
+  std::string snapshots;  // its call-graph snapshots, a JSON array
+};
+
 // What `luasync learn run` shows.
 struct RunReport {
   bool finished = false;
@@ -38,6 +44,7 @@ struct RunReport {
   std::string warnings;  // the runtime's warnings (never awaited...)
   std::string output;    // what it printed
   int line = 0;
+  std::vector<RunTimeline> timelines;  // Job::timeline: one per asyncio.run
 };
 
 struct ExerciseResult {
@@ -65,6 +72,15 @@ struct Job {
   Mode mode = Mode::Check;
   bool has_source = false;  // use `source` instead of reading `path`
   std::string source;
+  bool stream = false;    // Mode::Run: output reaches RunEvents::output as it is printed
+  bool timeline = false;  // Mode::Run: every asyncio.run is recorded (RunReport::timelines)
+};
+
+// What a run sends while it goes on (`luasync tour` shows it at once): the
+// job's index in what Runner::run was given, and the piece.
+struct RunEvents {
+  std::function<void(size_t job, const std::string& output)> output;
+  std::function<void(size_t job, const RunTimeline& timeline)> timeline;
 };
 
 class Runner {
@@ -81,6 +97,8 @@ class Runner {
                                       progress = nullptr);
 
   const Limits& limits() const { return limits_; }
+  // Called from run() as the pieces of Mode::Run jobs arrive.
+  void set_run_events(RunEvents ev) { events_ = std::move(ev); }
   // File descriptors the sandbox children close first thing (the grader's
   // worker pipes: learner code must hold nothing of the grader's).
   void close_in_children(std::vector<int> fds) { close_in_children_ = std::move(fds); }
@@ -92,6 +110,7 @@ class Runner {
   int batch_;
   bool aged_ = false;  // the engine state has been collected once
   std::vector<int> close_in_children_;
+  RunEvents events_;
 };
 
 // Reads a learner's file: false with a kind message if it is missing, too

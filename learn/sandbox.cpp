@@ -23,6 +23,7 @@
 #include "coro.h"
 #include "future.h"
 #include "loop.h"
+#include "recorder.h"
 #include "runtime.h"
 #include "task.h"
 #include "traceback.h"
@@ -66,6 +67,9 @@ struct Child {
   int sink_ref = LUA_NOREF;  // the run record reports go to, or none
   bool exec = false;         // `learn exec`: no records, output to stdout
   size_t base_memory = 0;    // Lua memory when the check began
+  bool timeline = false;     // record each run's timeline (T records)
+  std::string stream;        // printed output not sent yet (O records, `stream`)
+  uint64_t stream_sent = 0;  // when output was last sent
 };
 Child g;
 
@@ -103,6 +107,11 @@ void* budget_alloc(void*, void* ptr, size_t osize, size_t nsize) {
 std::string g_held;
 
 void write_all(std::string s) {
+  if (!g.stream.empty()) {  // printed output goes first, in order
+    s.insert(0, "O\t" + encode_field(g.stream) + "\n");
+    g.stream.clear();
+    g.stream_sent = uv_hrtime();
+  }
   if (!g_held.empty()) {
     s.insert(0, g_held);
     g_held.clear();
@@ -238,6 +247,19 @@ int l_emit(lua_State* L) {
     g_held += rec;
   else
     write_all(std::move(rec));
+  return 0;
+}
+
+// stream(s): output printed in run mode with `stream`, sent as it comes:
+// at once if nothing was sent for 20 ms, else with the next record (or
+// when 16 KB have piled up), so a burst of prints costs few writes and
+// output printed just before a limit stops the run still arrives.
+int l_stream(lua_State* L) {
+  size_t len;
+  const char* s = luaL_checklstring(L, 1, &len);
+  g.stream.append(s, len);
+  uint64_t now = uv_hrtime();
+  if (g.stream.size() >= (16u << 10) || now - g.stream_sent >= 20'000'000) write_all("");
   return 0;
 }
 
@@ -414,12 +436,32 @@ int l_path_inside(lua_State* L) {
   return 0;
 }
 
-// Closes the loop and clears the running loop if a run ends by an error.
+// The recorder of the run in progress (run mode with `timeline`).
+Recorder* g_recorder = nullptr;
+
+// Writes the T record of a finished run and frees its recorder.
+void send_timeline(Recorder* rec) {
+  rec->stop();
+  {
+    SvgTimelineStyle st;
+    st.standalone = false;
+    st.width = 900;
+    write_all("T\t" + encode_field(render_timeline_svg(*rec, st)) + "\t" + encode_field(timeline_snapshots_json(*rec)) +
+              "\n");
+  }
+  if (g_recorder == rec) g_recorder = nullptr;
+  delete rec;
+}
+
+// Closes the loop and clears the running loop if a run ends by an error
+// (and stops its recording first: the recorder reads the loop's clock).
 struct RunGuard {
   lua_State* L;
   Loop* loop;
+  Recorder* rec = nullptr;
   ~RunGuard() {
     if (!loop) return;
+    if (rec) rec->stop();
     if (!loop->closed()) loop->close(L);
     if (runtime(L)->loop == loop) runtime(L)->loop = nullptr;
   }
@@ -459,6 +501,16 @@ int l_run(lua_State* L) {
   o.autojump_grace = g.limits.autojump_grace;
   Loop* loop = loop_open(L, o);  // 6
   RunGuard guard{L, loop};
+  // Run mode with `timeline`: the picture of this run, sent after it.
+  // Owned here only until the T record is written; the child exits on a
+  // limit, and nothing here outlives a job.
+  Recorder* rec = nullptr;
+  if (g.timeline) {
+    delete g_recorder;
+    g_recorder = rec = new Recorder(loop);
+    rec->set_snapshots(true);
+    guard.rec = rec;
+  }
   uint64_t first_task = rt->next_task_number;
   Task* main = push_new_task(L, 5, 0);  // 7
   bool over = false;
@@ -486,6 +538,7 @@ int l_run(lua_State* L) {
   loop_shutdown(L, loop);
   guard.loop = nullptr;
   if (rt->loop == loop) rt->loop = nullptr;
+  if (rec) send_timeline(rec);
 
   set_number(L, 1, "time", get_number(L, 1, "time") + end);
   lua_getfield(L, 1, "tasks");
@@ -596,6 +649,7 @@ void sandbox_push_natives(lua_State* L) {
   static const luaL_Reg fns[] = {
       {"emit", l_emit},
       {"write", l_write},
+      {"stream", l_stream},
       {"begin_check", l_begin_check},
       {"restore", l_restore},
       {"end_check", l_end_check},
@@ -670,6 +724,7 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
   int top = lua_gettop(L);
   reset_budgets();
   runtime(L)->report_hook = report_to_sink;
+  g.timeline = job.mode == Mode::Run && job.timeline;
 
   engine.push_checker();
   lua_getfield(L, -1, job.mode == Mode::Check ? "run_checks" : "run_main");
@@ -697,6 +752,10 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
   lua_setfield(L, -2, "exe");
   set_number(L, lua_gettop(L), "max_output", static_cast<double>(limits.output));
   set_number(L, lua_gettop(L), "max_time", limits.virtual_seconds);
+  if (job.mode == Mode::Run && job.stream) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "stream");
+  }
   engine.push_checks(*job.ex);
   lua_pushinteger(L, first + 1);
   bool ok = lua_pcall(L, 3, 0, 0) == LUA_OK;

@@ -12,7 +12,11 @@
 //                          learner's line when known (else empty)
 //   L kind line            a limit stopped it (kind: instructions, memory,
 //                          output, time); the child exits right after
-//   O text                 run mode: what the learner's code printed
+//   O text                 run mode: what the learner's code printed (with
+//                          `stream`, several as it is printed: append them)
+//   T svg snapshots        run mode with `timeline`: the picture of one
+//                          asyncio.run (timeline_svg.cpp) and its call-graph
+//                          snapshots (a JSON array), after that run
 //   V finished time tasks values error warnings
 //                          run mode: how the run ended
 //   E msg                  the checks could not run at all (setup error)
@@ -69,6 +73,8 @@ struct SandboxJob {
   std::string workdir;    // fs grant: the private directory (made by the parent)
   Mode mode = Mode::Check;
   size_t index = 0;       // the Runner's job index (the J record)
+  bool stream = false;    // run mode: send the output as it is printed (O records)
+  bool timeline = false;  // run mode: record every asyncio.run and send its picture (T records)
 };
 
 // Exit statuses of a child that stopped on a limit (the L record says more).

@@ -197,6 +197,7 @@ local function setup(ctx)
   job.exercise = ctx.exercise
   job.exe = ctx.exe or "luasync"
   job.direct = ctx.direct
+  job.stream = ctx.stream
   job.short_src = d_getinfo(load("return", ctx.chunkname), "S").short_src
   job.pattern = escape_pattern(job.short_src) .. ":(%d+):"
   job.file = s_sub(ctx.chunkname, 1, 1) == "@" and s_sub(ctx.chunkname, 2) or job.short_src
@@ -228,6 +229,7 @@ local function write_out(s)
   elseif current then
     local o = current._out
     o[#o + 1] = s
+    if job.stream then native.stream(s) end  -- `luasync tour`: as it is printed
   end
 end
 
@@ -796,7 +798,7 @@ function M.run_main(ctx)
     end
     return
   end
-  native.emit("O", r.output)
+  if not job.stream then native.emit("O", r.output) end
   local vals = {}
   for i = 1, r.values.n or 0 do vals[i] = show(r.values[i]) end
   local err = ""
