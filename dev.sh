@@ -3,7 +3,8 @@
 #
 #   ./dev.sh run [ARGS...]   install what is missing, build, start build/luasync ARGS
 #                            (no ARGS: the REPL)
-#   ./dev.sh test            install what is missing, build, run every test; then
+#   ./dev.sh test            install what is missing, build, run every test (the
+#                            browser tests' npm packages too: tests/browser); then
 #                            build again with AddressSanitizer + UndefinedBehaviorSanitizer
 #                            (LeakSanitizer on) and run every test again
 #   ./dev.sh build           install what is missing and build only
@@ -25,7 +26,16 @@ PACKAGES=(
   libgtest-dev                  # C++ unit tests
   tmux                          # REPL tests drive a pseudo-terminal
   jq libxml2-utils              # grading tests check the JSON and JUnit reports (jq, xmllint)
+  libcmark-dev                  # luasync tour: lesson Markdown to HTML
+  libjs-codemirror              # luasync tour: the editor (compiled into the binary)
+  chromium                      # browser tests of luasync tour (driven by playwright-core)
 )
+# Node.js and npm run the browser tests (tests/browser, playwright-core from
+# npm, pinned in its package-lock.json). A machine that has them from
+# elsewhere (NodeSource) keeps them: Debian's packages would conflict.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
 
 install_missing() {
   local missing=() p
@@ -53,6 +63,12 @@ run_tests() {  # run_tests DIR
   (cd "$1" && ctest --output-on-failure -j"$(jobs)" --timeout 300)
 }
 
+# The browser tests' own dependencies (test-only: never at build time),
+# exactly as package-lock.json pins them.
+browser_test_deps() {
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 cmd=${1:-run}
 [ $# -gt 0 ] && shift
 case $cmd in
@@ -68,6 +84,7 @@ case $cmd in
   test)
     install_missing
     build build
+    browser_test_deps
     run_tests build
     echo "dev.sh: again under AddressSanitizer + UndefinedBehaviorSanitizer" >&2
     build build-asan -DLUASYNC_SANITIZE=ON

@@ -24,6 +24,7 @@ local iscoroutine, iscoroutinefunction, isfuture =
   asyncio.iscoroutine, asyncio.iscoroutinefunction, asyncio.isfuture
 local real_time = time
 local real_require = require
+local real_io_open, real_os_remove = io.open, os.remove
 local std = { string = string, table = table, math = math, utf8 = utf8, coroutine = coroutine }
 
 local function pack(...) return { n = select("#", ...), ... } end
@@ -362,6 +363,30 @@ local function sandbox_fs(env)
   return wrapped
 end
 
+-- os.tmpname and os.remove under the fs grant: inside WORKDIR only (the
+-- lesson on files makes its scratch directory as Lua programs usually do).
+local tmp_count = 0
+local function sandbox_os(os_table)
+  local root = job.workdir
+  os_table.tmpname = function()
+    tmp_count = tmp_count + 1
+    local path = s_format("%s/lua_tmp%d", root, tmp_count)
+    local f = real_io_open(path, "w")
+    if f then f:close() end
+    return path
+  end
+  os_table.remove = function(path)
+    if type(path) ~= "string" then
+      error("bad argument #1 to 'remove' (string expected, got " .. type(path) .. ")", 2)
+    end
+    local inside = native.path_inside(path, root)
+    if not inside or inside == root then
+      error(s_format("os.remove(%q): exercises may only remove files inside WORKDIR (%s)", path, root), 2)
+    end
+    return real_os_remove(inside)
+  end
+end
+
 -- The asyncio functions each grant opens.
 local needs_grant = {
   open_connection = "http", start_server = "http", open_unix_connection = "http", start_unix_server = "http",
@@ -406,8 +431,9 @@ function make_env()
   libs.string.dump = unavailable("string.dump")
   for name, lib in next, libs do env[name] = lib end
 
-  env.os = guarded("os", { clock = os.clock, date = os.date, time = os.time, difftime = os.difftime },
-    " (the sandbox runs no programs and touches no files)")
+  local os_table = { clock = os.clock, date = os.date, time = os.time, difftime = os.difftime }
+  if job.grants.fs and job.workdir then sandbox_os(os_table) end
+  env.os = guarded("os", os_table, " (the sandbox runs no programs and touches no files)")
   local out = { write = function(self, ...) sb_write(...); return self end }
   env.io = guarded("io", { write = function(...) sb_write(...); return out end, stdout = out, stderr = out },
     " (exercises cannot open files: print or io.write only)")
