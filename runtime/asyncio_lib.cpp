@@ -14,6 +14,7 @@
 #include "loop.h"
 #include "loop_lib.h"
 #include "modules.h"
+#include "options.h"
 #include "recorder.h"
 #include "task.h"
 #include "traceback.h"
@@ -211,19 +212,18 @@ void loop_shutdown(lua_State* L, Loop* loop) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, loop);
 }
 
+const char* const kRunOptions[] = {"debug",          "clock", "slow_callback_duration", "autojump_grace",
+                                   "timeline",       "timeline_width", "trace", nullptr};
+
 static int l_run(lua_State* L) {
   Runtime* rt = runtime(L);
-  if (rt->loop) luaL_error(L, "asyncio.run() cannot be called from a running event loop");
   if (!to_coro(L, 1)) {
     if (lua_type(L, 1) == LUA_TFUNCTION)
       luaL_argerror(L, 1, "coroutine object expected, got function (call the async function: asyncio.run(main()))");
     arg_error(L, 1, "coroutine object");
   }
-  int opts = 0;
-  if (!lua_isnoneornil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
-    opts = 2;
-  }
+  int opts = check_options(L, 2, "run", kRunOptions, 2) ? 2 : 0;
+  if (rt->loop) luaL_error(L, "asyncio.run() cannot be called from a running event loop");
   Loop::Options o = loop_options(L, opts);
   RunRecording recording;  // timeline / trace options (recorder.h)
   recording.configure(L, opts);
@@ -322,6 +322,7 @@ int open_asyncio(lua_State* L) {
       {"get_running_loop", l_get_running_loop},
       {"current_task", l_current_task},
       {"all_tasks", l_all_tasks},
+      {"_check_options", l_check_options},
       {nullptr, nullptr},
   };
   luaL_setfuncs(L, fns, 0);

@@ -11,6 +11,8 @@ namespace luasync {
 // loop_options reads an options table at idx (0: none): debug, clock,
 // slow_callback_duration, autojump_grace.
 Loop::Options loop_options(lua_State* L, int idx);
+// The options asyncio.run accepts (for check_options, options.h).
+extern const char* const kRunOptions[];
 // Creates a loop, pushes its userdata, and makes it the running loop.
 Loop* loop_open(lua_State* L, const Loop::Options& o);
 // Cancels what is left and lets it finish, reports unretrieved exceptions and

@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <unordered_map>
 #include <vector>
 
 #include "coro.h"
 #include "future.h"
 #include "loop.h"
+#include "options.h"
 #include "recorder.h"
 #include "runtime.h"
 #include "task.h"
@@ -361,9 +363,11 @@ void Graph::push_capture(int n, bool down_dir, std::vector<char>& on_path) {
 
 // The Task/Future argument at 1 (nil or none: the current task; 0 when
 // there is none, or with the option `all`: every task) and the options at 2.
-int target_and_options(lua_State* L, CallGraphOptions* o) {
+static int target_and_options(lua_State* L, CallGraphOptions* o, const char* fname) {
+  static const char* const printing[] = {"all", "limit", "file", nullptr};
+  static const char* const other[] = {"all", "limit", nullptr};
   bool all = false;
-  if (lua_istable(L, 2)) {
+  if (check_options(L, 2, fname, std::strcmp(fname, "print_call_graph") == 0 ? printing : other, 2)) {
     all = lua_getfield(L, 2, "all") != LUA_TNIL && lua_toboolean(L, -1);
     lua_pop(L, 1);
     int t = lua_getfield(L, 2, "limit");
@@ -372,8 +376,6 @@ int target_and_options(lua_State* L, CallGraphOptions* o) {
     else if (t != LUA_TNIL)
       luaL_error(L, "bad option 'limit' (integer expected, got %s)", luaL_typename(L, -1));
     lua_pop(L, 1);
-  } else if (!lua_isnoneornil(L, 2)) {
-    arg_error(L, 2, "table of options");
   }
   if (!lua_isnoneornil(L, 1)) {
     check_future(L, 1);
@@ -390,7 +392,7 @@ int target_and_options(lua_State* L, CallGraphOptions* o) {
 int l_format_call_graph(lua_State* L) {
   lua_settop(L, 2);
   CallGraphOptions o;
-  int idx = target_and_options(L, &o);
+  int idx = target_and_options(L, &o, "format_call_graph");
   std::string s = format_call_graph(L, idx, o);
   lua_pushlstring(L, s.data(), s.size());
   return 1;
@@ -400,7 +402,7 @@ int l_format_call_graph(lua_State* L) {
 int l_print_call_graph(lua_State* L) {
   lua_settop(L, 2);
   CallGraphOptions o;
-  int idx = target_and_options(L, &o);
+  int idx = target_and_options(L, &o, "print_call_graph");
   std::string s = format_call_graph(L, idx, o);
   if (lua_istable(L, 2) && lua_getfield(L, 2, "file") != LUA_TNIL) {
     lua_getfield(L, -1, "write");
@@ -422,7 +424,7 @@ int l_print_call_graph(lua_State* L) {
 int l_capture_call_graph(lua_State* L) {
   lua_settop(L, 2);
   CallGraphOptions o;
-  if (!target_and_options(L, &o)) return 0;
+  if (!target_and_options(L, &o, "capture_call_graph")) return 0;
   Graph g(L, o);  // pushes its anchor (3)
   g.build();
   int root = g.node_of(1);

@@ -15,6 +15,7 @@
 
 #include "future.h"
 #include "io.h"
+#include "options.h"
 
 namespace luasync {
 
@@ -670,8 +671,8 @@ static int l_write_file(lua_State* L) {
   size_t n;
   const char* p = luaL_checklstring(L, 2, &n);
   bool atomic = false;
-  if (!lua_isnoneornil(L, 3)) {
-    luaL_checktype(L, 3, LUA_TTABLE);
+  static const char* const accepted[] = {"atomic", nullptr};
+  if (check_options(L, 3, "write_file", accepted, 3)) {
     lua_getfield(L, 3, "atomic");
     atomic = lua_toboolean(L, -1);
     lua_pop(L, 1);

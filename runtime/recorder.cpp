@@ -12,6 +12,7 @@
 #include "coro.h"
 #include "future.h"
 #include "loop.h"
+#include "options.h"
 #include "runtime.h"
 #include "task.h"
 
@@ -367,6 +368,8 @@ bool parse_timeline_format(const std::string& name, TimelineFormat* out) {
 
 // The `timeline` option's table form.
 static void timeline_table(lua_State* L, int t, RecordOptions& o) {
+  static const char* const accepted[] = {"path", "format", "width", "rows", "color", "ascii", nullptr};
+  check_options(L, t, "run", accepted, 0, 1, "timeline.");
   if (lua_getfield(L, t, "path") == LUA_TSTRING) {
     o.timeline_path = lua_tostring(L, -1);
     o.format = format_of_path(o.timeline_path);

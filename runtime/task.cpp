@@ -7,6 +7,7 @@
 
 #include "coro.h"
 #include "loop.h"
+#include "options.h"
 #include "recorder.h"
 #include "traceback.h"
 
@@ -42,10 +43,24 @@ int task_main(lua_State* L) {
   return task_main_finish(L, status);
 }
 
+const char* const kCreateTaskOptions[] = {"name", nullptr};
+
+static bool has_a_metatable(lua_State* L, int idx) {
+  if (!lua_getmetatable(L, idx)) return false;
+  lua_pop(L, 1);
+  return true;
+}
+
 Task* push_new_task(lua_State* L, int coro_idx, int name_idx) {
   Runtime* rt = runtime(L);
   coro_idx = lua_absindex(L, coro_idx);
   if (name_idx) name_idx = lua_absindex(L, name_idx);
+  int opts_name = 0;  // the name read from an options table (removed at the end)
+  if (name_idx && lua_type(L, name_idx) == LUA_TTABLE && !has_a_metatable(L, name_idx)) {
+    check_options(L, name_idx, "create_task", kCreateTaskOptions);
+    lua_getfield(L, name_idx, "name");
+    opts_name = name_idx = lua_gettop(L);
+  }
   Loop* loop = rt->loop;
   if (!loop) luaL_error(L, "no running event loop (create tasks inside asyncio.run)");
   Coro* c = to_coro(L, coro_idx);
@@ -91,6 +106,7 @@ Task* push_new_task(lua_State* L, int coro_idx, int name_idx) {
   loop->link_task(t);
   loop->schedule_step(t);
   if (Recorder* rec = loop->recorder) rec->task_created(L, tidx, t, coro_idx);
+  if (opts_name) lua_remove(L, opts_name);
   return t;
 }
 

@@ -62,8 +62,11 @@ Task* to_task(lua_State* L, int idx);  // nullptr if not a Task
 Task* check_task(lua_State* L, int idx);
 
 // Creates a task for the coroutine object at coro_idx on the running loop and
-// pushes it. name_idx 0: default name.
+// pushes it. name_idx 0: default name; else the index of the name (any value
+// but a plain table: its tostring), or of an options table {name =}
+// (checked: kCreateTaskOptions).
 Task* push_new_task(lua_State* L, int coro_idx, int name_idx);
+extern const char* const kCreateTaskOptions[];
 
 // One step of the task (called from the ready queue only). L is the loop's thread.
 void task_step(lua_State* L, Task* t);

@@ -59,11 +59,14 @@ child was actually cancelled the outer future then ends with a CancelledError
 exception (never in the cancelled state itself, as in Python). The last
 argument is taken as the options table when it is a table without a metatable.
 --]]
+local gather_options = {"return_exceptions"}
+
 function asyncio.gather(...)
   local nargs = select("#", ...)
   local args = table.pack(...)
   local return_exceptions = false
   if nargs > 0 and type(args[nargs]) == "table" and getmetatable(args[nargs]) == nil then
+    asyncio._check_options(args[nargs], "gather", gather_options)
     return_exceptions = args[nargs].return_exceptions and true or false
     nargs = nargs - 1
   end

@@ -30,24 +30,12 @@ asyncio.LimitOverrunError = asyncio.Error:extend("LimitOverrunError")
 local native = require("asyncio._stream")
 local async, format = asyncio.async, string.format
 
--- Checks an options table: nil or a table whose keys are all in `accepted`
--- (a set); returns it (or an empty table). An unknown key is an error that
--- names it and the accepted ones.
+-- Checks an options table (asyncio._check_options): nil or a table whose
+-- keys are all in `accepted` (a set); returns it (or an empty table).
+local check_options_shared = asyncio._check_options
 local function check_options(fname, opts, accepted, argn)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(format("bad argument #%d to '%s' (options table expected, got %s)", argn, fname, type(opts)), 3)
-  end
-  for k in pairs(opts) do
-    if not accepted[k] then
-      local names = {}
-      for name in pairs(accepted) do names[#names + 1] = name end
-      table.sort(names)
-      error(format("bad option '%s' to '%s' (unknown option; accepted: %s)", tostring(k), fname,
-        table.concat(names, ", ")), 3)
-    end
-  end
-  return opts
+  check_options_shared(opts, fname, accepted, argn, 3)
+  return opts or {}
 end
 local function set(...)
   local t = {}
@@ -423,9 +411,6 @@ if native.Loop then
   end
 end
 
--- (Until the shared strict-options helper, asyncio._check_options, lands:
--- the same message; its users switch to it then.)
-asyncio._net_check_options = check_options
 
 -- reader:lines(): an iterator for a generic `for` inside an async function,
 -- giving each line without its end-of-line ("\n" or "\r\n") until EOF. The

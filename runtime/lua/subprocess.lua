@@ -19,6 +19,8 @@ local asyncio = ...
 local async, await = asyncio.async, asyncio.await
 
 local native = require("asyncio._process")
+local check_options = asyncio._check_options
+local spawn_options = {"stdin", "stdout", "stderr", "cwd", "env"}
 
 -- Splits the variadic arguments of create_subprocess_exec into an argument
 -- array and the options table.
@@ -38,6 +40,7 @@ asyncio.create_subprocess_exec = async(function(program, ...)
     error("bad argument #1 to 'create_subprocess_exec' (string expected, got " .. type(program) .. ")", 2)
   end
   local args, opts = split_args(...)
+  check_options(opts, "create_subprocess_exec", spawn_options)
   return native.spawn(program, args, opts)
 end)
 
@@ -46,6 +49,7 @@ asyncio.create_subprocess_shell = async(function(cmd, opts)
   if type(cmd) ~= "string" then
     error("bad argument #1 to 'create_subprocess_shell' (string expected, got " .. type(cmd) .. ")", 2)
   end
+  check_options(opts, "create_subprocess_shell", spawn_options, 2)
   return native.spawn("/bin/sh", {"-c", cmd}, opts)
 end)
 

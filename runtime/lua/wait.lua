@@ -60,12 +60,15 @@ local function to_futures(aws)
   return futs
 end
 
+local check_options = asyncio._check_options
+local accepted_options = {
+  wait = {"return_when", "timeout"},
+  as_completed = {"timeout"},
+}
+
 -- Checks an options table and returns its `timeout` field.
 local function options_timeout(opts, fname)
-  if opts == nil then return nil end
-  if type(opts) ~= "table" then
-    error(string.format("bad argument #2 to '%s' (table expected, got %s)", fname, type(opts)), 3)
-  end
+  if not check_options(opts, fname, accepted_options[fname], 2, 3) then return nil end
   local timeout = opts.timeout
   if timeout ~= nil and type(timeout) ~= "number" then
     error(string.format("bad argument #2 to '%s' (field 'timeout': number expected, got %s)",

@@ -139,7 +139,11 @@ local function encode_query(params)
 end
 http.encode_query = encode_query
 
-local check_options = asyncio._net_check_options
+-- Strict options (asyncio._check_options): accepted is a set.
+local function check_options(fname, opts, accepted, argn)
+  asyncio._check_options(opts, fname, accepted, argn, 4)
+  return opts or {}
+end
 local function set(...)
   local t = {}
   for _, k in ipairs({...}) do t[k] = true end
@@ -451,7 +455,10 @@ end)
 
 for _, m in ipairs({"get", "post", "put", "patch", "delete", "head", "options"}) do
   local method = m:upper()
-  ClientSession[m] = function(self, url, opts) return self:request(method, url, opts) end
+  ClientSession[m] = function(self, url, opts)
+    asyncio._check_options(opts, m, REQUEST_OPTS, 2) -- at once, naming the method
+    return self:request(method, url, opts)
+  end
 end
 
 -- ---------------------------------------------------------------- server

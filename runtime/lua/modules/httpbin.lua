@@ -200,9 +200,11 @@ end)
 --[[
 httpbin.start([opts]): awaitable of a running server (http.serve's, so it
 has .port, .url, close(), wait_closed(), serve_forever(), <close>).
-opts: host (default "127.0.0.1"), port (default 0: any free port).
+opts: host (default "127.0.0.1"), port (default 0: any free port),
+shutdown_timeout (as http.serve's).
 --]]
 httpbin.start = async(function(opts)
+  asyncio._check_options(opts, "start", {"host", "port", "shutdown_timeout"}, 1)
   opts = opts or {}
   return await(http.serve(httpbin.handler, {host = opts.host or "127.0.0.1", port = opts.port or 0,
     shutdown_timeout = opts.shutdown_timeout}))

@@ -1,0 +1,178 @@
+-- Strict options: every function that takes an options table rejects a key
+-- it does not know, naming the key and the accepted ones. The list below is
+-- checked against docs/api.md: every function documented with an options
+-- table (a backticked signature with `opts` or `{...}` in its arguments)
+-- must have a case here, so a new function cannot skip the check unnoticed.
+local T = require("testlib")
+local http = require("asyncio.http")
+local fs = require("asyncio.fs")
+local httpbin = require("asyncio.httpbin")
+
+local BAD = "no_such_option"
+
+-- Each case calls the function with an options table holding `opts` plus
+-- the unknown key (call(opts) is run inside a task) and names the accepted
+-- options the message must list. `fname` is the name in the message.
+local cases = {}
+local function case(doc_name, fname, accepted, call)
+  cases[#cases + 1] = {doc_name = doc_name, fname = fname, accepted = accepted, call = call}
+end
+
+local noop = async(function() end)
+
+case("run", "run", "autojump_grace, clock, debug, slow_callback_duration, timeline, timeline_width, trace",
+  function(o)
+    local c = noop()
+    local ok, err = pcall(asyncio.run, c, o)
+    c:close()
+    if not ok then error(err, 0) end
+  end)
+case("create_task", "create_task", "name", function(o)
+  local c = noop()
+  local ok, err = pcall(asyncio.create_task, c, o)
+  c:close()
+  if not ok then error(err, 0) end
+end)
+case("loop:create_task", "create_task", "name", function(o)
+  local c = noop()
+  local ok, err = pcall(asyncio.get_running_loop().create_task, asyncio.get_running_loop(), c, o)
+  c:close()
+  if not ok then error(err, 0) end
+end)
+case("tg:create_task", "create_task", "name", function(o)
+  local c = noop()
+  local ok, err = pcall(function()
+    local tg <close> = asyncio.TaskGroup()
+    tg:create_task(c, o)
+  end)
+  c:close()
+  if not ok then error(err, 0) end
+end)
+case("gather", "gather", "return_exceptions", function(o)
+  local f = asyncio.Future()
+  f:set_result(1)
+  asyncio.gather(f, o)
+end)
+case("wait", "wait", "return_when, timeout", function(o)
+  local f = asyncio.Future()
+  f:set_result(1)
+  await(asyncio.wait({f}, o))
+end)
+case("as_completed", "as_completed", "timeout", function(o)
+  local f = asyncio.Future()
+  f:set_result(1)
+  asyncio.as_completed({f}, o)
+end)
+case("print_call_graph", "print_call_graph", "all, file, limit", function(o)
+  asyncio.print_call_graph(nil, o)
+end)
+case("format_call_graph", "format_call_graph", "all, limit", function(o)
+  asyncio.format_call_graph(nil, o)
+end)
+case("capture_call_graph", "capture_call_graph", "all, limit", function(o)
+  asyncio.capture_call_graph(nil, o)
+end)
+case("open_connection", "open_connection", "limit", function(o)
+  await(asyncio.open_connection("127.0.0.1", 1, o))
+end)
+case("start_server", "start_server", "backlog, limit", function(o)
+  local server = await(asyncio.start_server(function() end, "127.0.0.1", 0, o))
+  server:close()
+end)
+case("create_subprocess_exec", "create_subprocess_exec", "cwd, env, stderr, stdin, stdout", function(o)
+  await(asyncio.create_subprocess_exec("true", o))
+end)
+case("create_subprocess_shell", "create_subprocess_shell", "cwd, env, stderr, stdin, stdout", function(o)
+  await(asyncio.create_subprocess_shell("true", o))
+end)
+case("fs.write_file", "write_file", "atomic", function(o)
+  await(fs.write_file(os.tmpname(), "x", o))
+end)
+case("http.ClientSession", "ClientSession",
+  "base_url, headers, max_connections, max_connections_per_host, raise_for_status, timeout", function(o)
+    local s <close> = http.ClientSession(o)
+  end)
+local request_options = "body, data, headers, json, params, raise_for_status, redirects, timeout"
+case("session:request", "request", request_options, function(o)
+  local s <close> = http.ClientSession()
+  await(s:request("GET", "http://127.0.0.1:1/", o))
+end)
+for _, m in ipairs({"get", "post", "put", "patch", "delete", "head", "options"}) do
+  case("session:" .. m, m, request_options, function(o)
+    local s <close> = http.ClientSession()
+    await(s[m](s, "http://127.0.0.1:1/", o))
+  end)
+end
+case("http.serve", "serve", "backlog, host, max_body, port, shutdown_timeout", function(o)
+  local server <close> = await(http.serve(function() end, o))
+end)
+case("httpbin.start", "start", "host, port, shutdown_timeout", function(o)
+  local server <close> = await(httpbin.start(o))
+end)
+
+-- The functions docs/api.md documents with an options table.
+local function documented()
+  local f = assert(io.open("../../docs/api.md"))
+  local text = f:read("a")
+  f:close()
+  text = text:gsub("```.-```", "") -- code blocks
+  text = text:gsub("\n%s*", " ") -- signatures may span lines
+  local names, seen = {}, {}
+  for span in text:gmatch("`([^`]+)`") do
+    -- "asyncio.run(coro [, opts])", "http.serve(handler, {host =, ...})",
+    -- "session:request(method, url [, opts])", "asyncio.run(main(), {...})"
+    local name, args = span:match("^([%a_][%w_.:]*)(%b())$")
+    if name and (args:find("opts", 1, true) or args:find("{", 1, true)) then
+      name = name:gsub("^asyncio%.", ""):gsub("^local %w+ = ", "")
+      if not seen[name] then
+        seen[name] = true
+        names[#names + 1] = name
+      end
+    end
+  end
+  return names
+end
+
+T.test("every function documented with options has a case here", function()
+  local have = {}
+  for _, c in ipairs(cases) do have[c.doc_name] = true end
+  local names = documented()
+  T.ok(#names >= 10, "docs/api.md lists functions with options (found " .. #names .. ")")
+  local missing = {}
+  for _, name in ipairs(names) do
+    if not have[name] then missing[#missing + 1] = name end
+  end
+  T.eq(missing, {}, "documented functions with options but no case in test_options.lua")
+end)
+
+for _, c in ipairs(cases) do
+  T.test(c.doc_name .. " rejects an unknown option", function()
+    local err = T.raises("bad option", c.call, {[BAD] = true})
+    local want = string.format("bad option '%s' to '%s' (unknown option; accepted: %s)", BAD, c.fname, c.accepted)
+    T.ok(tostring(err):find(want, 1, true), "expected\n  " .. want .. "\ngot\n  " .. tostring(err))
+  end)
+end
+
+T.test("a key that is not a string is named too", function()
+  local f = asyncio.Future()
+  local err = T.raises("bad option", function() await(asyncio.wait({f}, {5})) end)
+  T.ok(tostring(err):find("bad option '[1]' to 'wait' (unknown option; accepted: return_when, timeout)", 1, true),
+    tostring(err))
+end)
+
+T.test("options that are not a table are a bad argument", function()
+  T.raises("bad argument #3 to 'open_connection' %(table of options expected, got string%)", function()
+    await(asyncio.open_connection("127.0.0.1", 1, "ssl"))
+  end)
+end)
+
+T.test("asyncio._check_options: accepted keys pass, nil passes", function()
+  T.eq(asyncio._check_options({a = 1, b = 2}, "f", {"a", "b"}), true)
+  T.eq(asyncio._check_options(nil, "f", {"a"}), false)
+  T.raises("bad option 'c' to 'f' %(unknown option; accepted: a, b%)", asyncio._check_options, {c = 1}, "f", {"b", "a"})
+  T.raises("bad option 'x' to 'f' %(unknown option; it takes none%)", asyncio._check_options, {x = 1}, "f", {})
+  T.raises("bad argument #2 to 'f' %(table of options expected, got number%)",
+    asyncio._check_options, 5, "f", {"a"}, 2)
+end)
+
+T.done()
