@@ -323,6 +323,7 @@ int open_asyncio(lua_State* L) {
       {"current_task", l_current_task},
       {"all_tasks", l_all_tasks},
       {"_check_options", l_check_options},
+      {"_context", l_context},
       {nullptr, nullptr},
   };
   luaL_setfuncs(L, fns, 0);

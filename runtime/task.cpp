@@ -43,7 +43,58 @@ int task_main(lua_State* L) {
   return task_main_finish(L, status);
 }
 
-const char* const kCreateTaskOptions[] = {"name", nullptr};
+const char* const kCreateTaskOptions[] = {"name", "context", nullptr};
+
+static char kBaseContextKey;
+
+void push_current_context(lua_State* L) {
+  Loop* loop = runtime(L)->loop;
+  if (loop && loop->current_task()) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, loop->current_task()->self_ref);
+    lua_getiuservalue(L, -1, UV_CONTEXT);
+    lua_remove(L, -2);
+  } else {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &kBaseContextKey);
+  }
+}
+
+int l_context(lua_State* L) {
+  Loop* loop = runtime(L)->loop;
+  Task* t = loop ? loop->current_task() : nullptr;
+  if (lua_gettop(L) >= 1) {
+    lua_settop(L, 1);
+    if (t) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);
+      lua_pushvalue(L, 1);
+      lua_setiuservalue(L, -2, UV_CONTEXT);
+    } else {
+      lua_rawsetp(L, LUA_REGISTRYINDEX, &kBaseContextKey);
+    }
+    return 0;
+  }
+  push_current_context(L);
+  if (t)
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->self_ref);
+  else
+    lua_pushboolean(L, 0);
+  return 2;
+}
+
+// Pushes the context a new task starts with: the one given (context_idx,
+// run as it is), else a copy of the current one (its map).
+static void push_task_context(lua_State* L, int context_idx) {
+  if (context_idx) {
+    lua_pushvalue(L, context_idx);
+    return;
+  }
+  push_current_context(L);
+  if (lua_type(L, -1) == LUA_TTABLE && lua_getmetatable(L, -1)) {  // a Context: its map
+    lua_pop(L, 1);
+    lua_pushliteral(L, "_data");
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+  }
+}
 
 static bool has_a_metatable(lua_State* L, int idx) {
   if (!lua_getmetatable(L, idx)) return false;
@@ -56,10 +107,17 @@ Task* push_new_task(lua_State* L, int coro_idx, int name_idx) {
   coro_idx = lua_absindex(L, coro_idx);
   if (name_idx) name_idx = lua_absindex(L, name_idx);
   int opts_name = 0;  // the name read from an options table (removed at the end)
+  int context_idx = 0;
   if (name_idx && lua_type(L, name_idx) == LUA_TTABLE && !has_a_metatable(L, name_idx)) {
     check_options(L, name_idx, "create_task", kCreateTaskOptions);
+    lua_getfield(L, name_idx, "context");
     lua_getfield(L, name_idx, "name");
     opts_name = name_idx = lua_gettop(L);
+    if (!lua_isnil(L, -2)) {
+      context_idx = opts_name - 1;
+      if (lua_type(L, context_idx) != LUA_TTABLE || !has_a_metatable(L, context_idx))
+        luaL_error(L, "bad option 'context' to 'create_task' (Context expected, got %s)", luaL_typename(L, context_idx));
+    }
   }
   Loop* loop = rt->loop;
   if (!loop) luaL_error(L, "no running event loop (create tasks inside asyncio.run)");
@@ -94,6 +152,8 @@ Task* push_new_task(lua_State* L, int coro_idx, int name_idx) {
   lua_setiuservalue(L, tidx, UV_THREAD);
   lua_pushvalue(L, coro_idx);
   lua_setiuservalue(L, tidx, UV_CORO);
+  push_task_context(L, context_idx);
+  lua_setiuservalue(L, tidx, UV_CONTEXT);
   if (name_idx && !lua_isnil(L, name_idx)) {
     if (lua_type(L, name_idx) == LUA_TSTRING)
       lua_pushvalue(L, name_idx);
@@ -106,7 +166,10 @@ Task* push_new_task(lua_State* L, int coro_idx, int name_idx) {
   loop->link_task(t);
   loop->schedule_step(t);
   if (Recorder* rec = loop->recorder) rec->task_created(L, tidx, t, coro_idx);
-  if (opts_name) lua_remove(L, opts_name);
+  if (opts_name) {
+    lua_remove(L, opts_name);
+    lua_remove(L, opts_name - 1);
+  }
   return t;
 }
 

@@ -30,7 +30,8 @@ enum : int {
   UV_CORO = FUTURE_NUV + 2,    // the coroutine object
   UV_WAITER = FUTURE_NUV + 3,  // the future it waits on
   UV_NAME = FUTURE_NUV + 4,    // custom name (nil: "Task-<number>")
-  TASK_NUV = FUTURE_NUV + 4,
+  UV_CONTEXT = FUTURE_NUV + 5, // its context (contextvars.lua): a map or a Context
+  TASK_NUV = FUTURE_NUV + 5,
 };
 
 struct Task : Future {
@@ -63,8 +64,10 @@ Task* check_task(lua_State* L, int idx);
 
 // Creates a task for the coroutine object at coro_idx on the running loop and
 // pushes it. name_idx 0: default name; else the index of the name (any value
-// but a plain table: its tostring), or of an options table {name =}
-// (checked: kCreateTaskOptions).
+// but a plain table: its tostring), or of an options table {name =,
+// context =} (checked: kCreateTaskOptions). The task runs in the given
+// context, else in a copy of the creator's current context (see
+// push_current_context).
 Task* push_new_task(lua_State* L, int coro_idx, int name_idx);
 extern const char* const kCreateTaskOptions[];
 
@@ -74,6 +77,16 @@ void task_step(lua_State* L, Task* t);
 bool task_cancel(lua_State* L, int idx, int msg_idx);
 // Called by the loop when a timer entry for t fires or is discarded.
 void task_timer_fired(lua_State* L, Task* t, uint32_t gen, bool dead);
+
+// Contexts (contextvars, runtime/lua/contextvars.lua). The current context
+// is the running task's UV_CONTEXT, or outside tasks the state's base
+// context. Either is nil (empty), a map {[var] = value} that is never
+// changed once made (so copying a context is sharing its map), or a Context
+// object (a table with a metatable whose field _data is its current map).
+void push_current_context(lua_State* L);
+// asyncio._context([value]): returns the current context and the task whose
+// context it is (false outside tasks); with an argument, replaces it.
+int l_context(lua_State* L);
 
 // Pushes the task's name.
 void push_task_name(lua_State* L, int idx);

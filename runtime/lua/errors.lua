@@ -67,6 +67,12 @@ asyncio.TimeoutError = base("TimeoutError", asyncio.Error)
 asyncio.InvalidStateError = base("InvalidStateError", asyncio.Error)
 asyncio.QueueEmpty = base("QueueEmpty", asyncio.Error)
 asyncio.QueueFull = base("QueueFull", asyncio.Error)
+-- Queue:shutdown() (Python 3.13): put/get on a shut-down queue.
+asyncio.QueueShutDown = base("QueueShutDown", asyncio.Error)
+-- Barrier:wait() on a barrier that was aborted or reset (Python 3.11).
+asyncio.BrokenBarrierError = base("BrokenBarrierError", asyncio.Error)
+-- ContextVar:get() of a variable with no value and no default.
+asyncio.LookupError = base("LookupError", asyncio.Error)
 -- What asyncio.run raises when Ctrl-C interrupted the program (like
 -- Python's, not an asyncio.Error).
 asyncio.KeyboardInterrupt = base("KeyboardInterrupt")

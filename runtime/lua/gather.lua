@@ -33,6 +33,15 @@ local function ensure_future(aw, fname, argn, level)
     argn, fname, type(aw)), (level or 1) + 1)
 end
 
+--[[
+asyncio.ensure_future(aw) -> Future: `aw` itself if it is a Future or a
+Task, a new Task running it if it is a coroutine object (or any value whose
+metatable has __await). Anything else is an error.
+--]]
+function asyncio.ensure_future(aw)
+  return ensure_future(aw, "ensure_future", 1, 2)
+end
+
 -- The error a cancelled future raises, carrying its cancel message; port of
 -- `Future._make_cancelled_error`.
 local function cancelled_error(fut)

@@ -1,6 +1,7 @@
 -- queues.lua: Queue, PriorityQueue, LifoQueue.
 --
--- Ports of the classes in CPython's Lib/asyncio/queues.py (3.11/3.12).
+-- Ports of the classes in CPython's Lib/asyncio/queues.py (3.13, with
+-- shutdown).
 -- `q:put(x)`, `q:get()` and `q:join()` are coroutine functions used as
 -- methods: `await(q:get())`. The non-waiting paths are kept cheap because
 -- queues are on hot paths: Queue stores its items in a ring buffer,
@@ -17,6 +18,7 @@ local asyncio = ...
 
 local async, await = asyncio.async, asyncio.await
 local QueueEmpty, QueueFull = asyncio.QueueEmpty, asyncio.QueueFull
+local QueueShutDown = asyncio.QueueShutDown
 local Future = asyncio.Future
 local label_future = asyncio._label
 
@@ -99,6 +101,7 @@ local function new_queue(cls, fname, maxsize)
     _putters = fifo_new(),
     _unfinished = 0,         -- put_nowait() calls not matched by task_done()
     _joiners = {},           -- join() futures; Python's `_finished` Event
+    _shutdown = false,
   }, cls)
   q:_init()
   return q
@@ -143,6 +146,7 @@ end
 
 -- Adds `item` at once; raises a QueueFull instance if the queue is full.
 function Queue:put_nowait(item)
+  if self._shutdown then error(QueueShutDown(), 2) end
   local maxsize = self.maxsize
   if maxsize > 0 and self._n >= maxsize then error(QueueFull(), 2) end
   self:_put(item)
@@ -154,7 +158,7 @@ end
 -- Removes and returns an item at once; raises a QueueEmpty instance if the
 -- queue is empty.
 function Queue:get_nowait()
-  if self._n == 0 then error(QueueEmpty(), 2) end
+  if self._n == 0 then error(self._shutdown and QueueShutDown() or QueueEmpty(), 2) end
   local item = self:_get()
   local putters = self._putters
   if putters.first <= putters.last then wakeup_next(putters) end
@@ -180,6 +184,7 @@ end
 -- names the wait in timelines and call graphs.
 local function wait_until(self, waiters, blocked, label)
   while blocked(self) do
+    if self._shutdown then error(QueueShutDown(), 0) end
     local w = label_future(Future(), label)
     fifo_push(waiters, w)
     local _ <close> = setmetatable({q = self, w = w, waiters = waiters, blocked = blocked}, Waiting)
@@ -204,17 +209,53 @@ end)
 
 -- Marks one item taken with get() as processed. Raises if called more times
 -- than items were put.
+-- Wakes every join() (no unfinished items are left).
+local function finished(self)
+  local joiners = self._joiners
+  self._joiners = {}
+  for _, fut in ipairs(joiners) do
+    if not fut:done() then fut:set_result(true) end
+  end
+end
+
 function Queue:task_done()
   if self._unfinished <= 0 then error("task_done() called too many times", 2) end
   self._unfinished = self._unfinished - 1
-  if self._unfinished == 0 then
-    local joiners = self._joiners
-    self._joiners = {}
-    for _, fut in ipairs(joiners) do
-      if not fut:done() then fut:set_result(true) end
-    end
+  if self._unfinished == 0 then finished(self) end
+end
+
+-- Wakes every waiter of the FIFO (they re-check the queue and raise).
+local function wake_all(waiters)
+  while true do
+    local w = fifo_pop(waiters)
+    if w == nil then return end
+    if not w:done() then w:set_result() end
   end
 end
+
+--[[
+q:shutdown([immediate]): port of Python 3.13's `Queue.shutdown`. From now
+on put() and put_nowait() raise QueueShutDown, and so do get() and
+get_nowait() once the queue is empty; every task blocked in put() or get()
+wakes up to find that out. With `immediate`, the items left are dropped at
+once (each counted as task_done(), which may end a join()), so get() raises
+at once too.
+--]]
+function Queue:shutdown(immediate)
+  self._shutdown = true
+  if immediate then
+    while self._n > 0 do
+      self:_get()
+      if self._unfinished > 0 then self._unfinished = self._unfinished - 1 end
+    end
+    if self._unfinished == 0 then finished(self) end
+  end
+  wake_all(self._getters)
+  wake_all(self._putters)
+end
+
+-- Whether shutdown() was called.
+function Queue:is_shutdown() return self._shutdown end
 
 -- await(q:join()): waits until every item put has been marked task_done().
 Queue.join = async(function(self)
@@ -239,6 +280,7 @@ function Queue:__tostring()
   if g.first <= g.last then s = s .. " getters[" .. (g.last - g.first + 1) .. "]" end
   if p.first <= p.last then s = s .. " putters[" .. (p.last - p.first + 1) .. "]" end
   if self._unfinished > 0 then s = s .. " tasks=" .. self._unfinished end
+  if self._shutdown then s = s .. " shutdown" end
   return s .. ">"
 end
 

@@ -2,7 +2,8 @@
 --
 -- Ports of `wait()` / `_wait()` and of the generator `as_completed()` from
 -- CPython's Lib/asyncio/tasks.py (3.11). Python takes an iterable of futures;
--- here it is an array. Coroutine objects in the array are wrapped in tasks
+-- here it is an array, or a set `{[fut] = true}` such as the two that wait()
+-- returns (in no particular order). Coroutine objects in the array are wrapped in tasks
 -- (Python 3.11 deprecates and 3.12 forbids that for wait(); we accept it, so
 -- the sets `wait` returns then hold those tasks, not the coroutine objects).
 local asyncio = ...
@@ -27,13 +28,31 @@ local function ensure_future(aw)
   return nil
 end
 
--- Checks that `aws` is an array of awaitables (not itself a single future or
--- coroutine object); `fname` names the function in argument errors.
+local function is_awaitable(aw)
+  local mt = getmetatable(aw)
+  return asyncio.isfuture(aw) or asyncio.iscoroutine(aw) or (type(mt) == "table" and mt.__await ~= nil)
+end
+
+-- Checks that `aws` is an array or a set of awaitables (not itself a single
+-- future or coroutine object) and returns it as an array; `fname` names the
+-- function in argument errors.
 local function check_awaitables(aws, fname)
   if type(aws) ~= "table" or asyncio.isfuture(aws) or getmetatable(aws) ~= nil then
-    error(string.format("bad argument #1 to '%s' (array of awaitables expected, got %s)",
+    error(string.format("bad argument #1 to '%s' (array or set of awaitables expected, got %s)",
       fname, asyncio.isfuture(aws) and "future"
         or asyncio.iscoroutine(aws) and "coroutine" or type(aws)), 3)
+  end
+  if #aws == 0 and next(aws) ~= nil then
+    -- A set {[aw] = true}: its keys.
+    local array = {}
+    for aw, v in pairs(aws) do
+      if not is_awaitable(aw) or v ~= true then
+        error(string.format("bad argument #1 to '%s' (array or set of awaitables expected, got a table " ..
+          "with key %s = %s)", fname, type(aw), type(v)), 3)
+      end
+      array[#array + 1] = aw
+    end
+    return array
   end
   for i = 1, #aws do
     local aw = aws[i]
@@ -44,6 +63,7 @@ local function check_awaitables(aws, fname)
         fname, i, type(aw)), 3)
     end
   end
+  return aws
 end
 
 -- Turns a checked array of awaitables into an array of distinct futures, in
@@ -88,8 +108,8 @@ anything; the futures' own errors stay in the futures.
 --]]
 asyncio.wait = async(function(aws, opts)
   -- Every check comes before the first task is started.
-  check_awaitables(aws, "wait")
-  if #aws == 0 then error("bad argument #1 to 'wait' (array of awaitables is empty)", 2) end
+  aws = check_awaitables(aws, "wait")
+  if #aws == 0 then error("bad argument #1 to 'wait' (no awaitables: the array or set is empty)", 2) end
   local timeout = options_timeout(opts, "wait")
   local return_when = opts and opts.return_when or asyncio.ALL_COMPLETED
   if return_when ~= asyncio.FIRST_COMPLETED and return_when ~= asyncio.FIRST_EXCEPTION
@@ -147,7 +167,7 @@ from the call) have passed. Awaitables already done count as finished in array
 order. Nothing is cancelled on timeout.
 --]]
 function asyncio.as_completed(aws, opts)
-  check_awaitables(aws, "as_completed")
+  aws = check_awaitables(aws, "as_completed")
   local timeout = options_timeout(opts, "as_completed")
   local futs = to_futures(aws)
   local loop = asyncio.get_running_loop()

@@ -91,7 +91,7 @@ T.test("the awaitables can be awaited together", function()
 end)
 
 T.test("bad arguments name the argument", function()
-  T.raises("bad argument #1 to 'as_completed' %(array of awaitables expected, got number%)",
+  T.raises("bad argument #1 to 'as_completed' %(array or set of awaitables expected, got number%)",
     asyncio.as_completed, 5)
   T.raises("bad argument #1 to 'as_completed' %(element 1: awaitable expected, got string%)",
     asyncio.as_completed, {"x"})

@@ -27,19 +27,19 @@ case("run", "run", "autojump_grace, clock, debug, slow_callback_duration, timeli
     c:close()
     if not ok then error(err, 0) end
   end)
-case("create_task", "create_task", "name", function(o)
+case("create_task", "create_task", "context, name", function(o)
   local c = noop()
   local ok, err = pcall(asyncio.create_task, c, o)
   c:close()
   if not ok then error(err, 0) end
 end)
-case("loop:create_task", "create_task", "name", function(o)
+case("loop:create_task", "create_task", "context, name", function(o)
   local c = noop()
   local ok, err = pcall(asyncio.get_running_loop().create_task, asyncio.get_running_loop(), c, o)
   c:close()
   if not ok then error(err, 0) end
 end)
-case("tg:create_task", "create_task", "name", function(o)
+case("tg:create_task", "create_task", "context, name", function(o)
   local c = noop()
   local ok, err = pcall(function()
     local tg <close> = asyncio.TaskGroup()
@@ -108,6 +108,10 @@ case("http.serve", "serve", "backlog, host, max_body, port, shutdown_timeout", f
 end)
 case("httpbin.start", "start", "host, port, shutdown_timeout", function(o)
   local server <close> = await(httpbin.start(o))
+end)
+
+case("ContextVar", "ContextVar", "default", function(o)
+  asyncio.ContextVar("v", o)
 end)
 
 -- The functions docs/api.md documents with an options table.

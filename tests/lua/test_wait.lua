@@ -141,13 +141,44 @@ T.test("cancelling the waiting task does not cancel the futures", function()
   T.eq(await(t1), 1)
 end)
 
+-- Issue 14, item 9: the sets wait() returns go back into wait() as they are.
+T.test("wait accepts the pending set that wait returned", function()
+  local t1, t2, t3 = spawn(delayed(1, "a")), spawn(delayed(2, "b")), spawn(delayed(3, "c"))
+  local done, pending = await(asyncio.wait({t1, t2, t3}, {return_when = asyncio.FIRST_COMPLETED}))
+  T.eq(done, {[t1] = true})
+  T.eq(pending, {[t2] = true, [t3] = true})
+  done, pending = await(asyncio.wait(pending, {return_when = asyncio.FIRST_COMPLETED}))
+  T.eq(done, {[t2] = true})
+  T.eq(pending, {[t3] = true})
+  done, pending = await(asyncio.wait(pending))
+  T.eq(done, {[t3] = true})
+  T.eq(pending, {})
+  T.eq(asyncio.get_running_loop():time(), 3)
+end)
+
+T.test("wait and as_completed accept any set of awaitables", function()
+  local set = {[spawn(delayed(2, "x"))] = true, [spawn(delayed(1, "y"))] = true}
+  local got = {}
+  for aw in asyncio.as_completed(set) do got[#got + 1] = await(aw) end
+  T.eq(got, {"y", "x"})
+  local f = asyncio.Future()
+  f:set_result(1)
+  local done, pending = await(asyncio.wait({[f] = true}))
+  T.eq(done, {[f] = true})
+  T.eq(pending, {})
+  T.raises("bad argument #1 to 'wait' %(array or set of awaitables expected, got a table with key string = number%)",
+    function() await(asyncio.wait({x = 1})) end)
+  T.raises("bad argument #1 to 'wait' %(array or set of awaitables expected, got a table with key table = boolean%)",
+    function() await(asyncio.wait({[f] = true, [{}] = true})) end)
+end)
+
 T.test("bad arguments name the argument", function()
-  T.raises("bad argument #1 to 'wait' %(array of awaitables is empty%)", function()
+  T.raises("bad argument #1 to 'wait' %(no awaitables: the array or set is empty%)", function()
     await(asyncio.wait({}))
   end)
   local f = asyncio.Future()
   f:set_result(1)
-  T.raises("bad argument #1 to 'wait' %(array of awaitables expected, got future%)", function()
+  T.raises("bad argument #1 to 'wait' %(array or set of awaitables expected, got future%)", function()
     await(asyncio.wait(f))
   end)
   T.raises("bad argument #1 to 'wait' %(element 2: awaitable expected, got number%)", function()

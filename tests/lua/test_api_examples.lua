@@ -1,0 +1,64 @@
+-- The runnable examples of docs/api.md: every ```lua block whose first line
+-- is `-- example: NAMES` is a whole program. Each runs in its own luasync
+-- (--virtual-time) and must exit 0 and print exactly its `--> ` lines. The
+-- names added to the API after the first version must each have one.
+local T = require("testlib")
+
+local luasync = arg[-1]
+
+-- Names that must each appear in some example's `-- example:` line.
+local required = {
+  "ContextVar", "copy_context", "Queue:shutdown", "QueueShutDown", "Barrier", "wait",
+}
+
+local function examples()
+  local f = assert(io.open("../../docs/api.md"))
+  local text = f:read("a")
+  f:close()
+  local list = {}
+  for indent, body in text:gmatch("\n([ ]*)```lua\n(.-)\n[ ]*```") do
+    local lines = {}
+    for line in (body .. "\n"):gmatch("(.-)\n") do
+      if line:sub(1, #indent) == indent then line = line:sub(#indent + 1) end
+      lines[#lines + 1] = line
+    end
+    local names = lines[1] and lines[1]:match("^%-%- example: (.*)$")
+    if names then
+      local expected = {}
+      for _, line in ipairs(lines) do
+        local out = line:match("^%-%-> ?(.*)$")
+        if out then expected[#expected + 1] = out end
+      end
+      list[#list + 1] = {names = names, code = table.concat(lines, "\n"), expected = expected}
+    end
+  end
+  return list
+end
+
+local all = examples()
+
+T.test("the docs have the examples", function()
+  T.ok(#all >= 4, "found " .. #all .. " examples")
+  local have = {}
+  for _, ex in ipairs(all) do
+    for name in ex.names:gmatch("[^,%s]+") do have[name] = true end
+  end
+  local missing = {}
+  for _, name in ipairs(required) do
+    if not have[name] then missing[#missing + 1] = name end
+  end
+  T.eq(missing, {}, "names without a runnable example in docs/api.md")
+end)
+
+for _, ex in ipairs(all) do
+  T.test("example: " .. ex.names, function()
+    local proc = await(asyncio.create_subprocess_exec(luasync, "--virtual-time", "-e", ex.code,
+      {stdout = "pipe", stderr = "pipe"}))
+    local out, err = await(proc:communicate())
+    T.eq(proc.returncode, 0, "exit status (stderr: " .. err .. ")")
+    local want = #ex.expected > 0 and (table.concat(ex.expected, "\n") .. "\n") or ""
+    T.eq(out, want, "output of the example")
+  end)
+end
+
+T.done()

@@ -1,0 +1,197 @@
+-- asyncio.ContextVar, asyncio.Context, copy_context (Python's contextvars
+-- semantics as asyncio uses them), on the virtual clock.
+local T = require("testlib")
+
+local function spawn(fn, ...) return asyncio.create_task(async(fn)(...)) end
+
+-- Outside any loop: the base context. asyncio.run's main task starts with a
+-- copy of it, and what the main task sets stays inside the run.
+do
+  local outer = asyncio.ContextVar("outer", {default = "d"})
+  local tok = outer:set("base")
+  local seen = asyncio.run(async(function()
+    local before = outer:get()
+    outer:set("main")
+    return before
+  end)())
+  assert(seen == "base", "the main task sees the base context: " .. tostring(seen))
+  assert(outer:get() == "base", "the main task's set stays in the run")
+  outer:reset(tok)
+  assert(outer:get() == "d")
+  print("ok     asyncio.run's main task copies the base context")
+end
+
+T.test("get: the value, else the default argument, else the variable's default, else LookupError", function()
+  local v = asyncio.ContextVar("v", {default = 10})
+  T.eq(v:get(), 10)
+  local w = asyncio.ContextVar("w")
+  T.eq(w:get("fallback"), "fallback")
+  T.eq(w:get(nil), nil, "an explicit nil default is a default")
+  local err = T.raises(asyncio.LookupError, w.get, w)
+  T.eq(tostring(err), "LookupError: <ContextVar name='w'>")
+  w:set(3)
+  T.eq(w:get(), 3)
+  T.eq(w:get("fallback"), 3)
+  T.eq(w.name, "w")
+end)
+
+T.test("nil is a value a variable can be set to", function()
+  local v = asyncio.ContextVar("v", {default = "d"})
+  local tok = v:set(nil)
+  T.eq(v:get(), nil)
+  T.eq(v:get("x"), nil, "set to nil is not the same as unset")
+  v:reset(tok)
+  T.eq(v:get(), "d")
+end)
+
+T.test("a task copies its creator's context at creation", function()
+  local v = asyncio.ContextVar("v", {default = "none"})
+  v:set("parent-before")
+  local seen = {}
+  local child = spawn(function()
+    seen[#seen + 1] = v:get()
+    await(asyncio.sleep(1))
+    seen[#seen + 1] = v:get()
+    v:set("child")
+    local grandchild = spawn(function() return v:get() end)
+    seen[#seen + 1] = await(grandchild)
+    return v:get()
+  end)
+  v:set("parent-after") -- after the child was created: not seen by it
+  T.eq(await(child), "child")
+  T.eq(seen, {"parent-before", "parent-before", "child"})
+  T.eq(v:get(), "parent-after", "the child's set stays in the child")
+end)
+
+T.test("siblings do not see each other's values", function()
+  local v = asyncio.ContextVar("v", {default = 0})
+  local function worker(n)
+    return spawn(function()
+      v:set(n)
+      await(asyncio.sleep(n))
+      return v:get()
+    end)
+  end
+  local r = await(asyncio.gather(worker(3), worker(1), worker(2)))
+  T.eq({r[1], r[2], r[3]}, {3, 1, 2})
+  T.eq(v:get(), 0)
+end)
+
+T.test("reset restores the previous value; a token works once, in its context, for its variable", function()
+  local v = asyncio.ContextVar("v")
+  local t1 = v:set(1)
+  T.eq(t1.var, v)
+  T.eq(t1.old_value, asyncio.Token.MISSING)
+  local t2 = v:set(2)
+  T.eq(t2.old_value, 1)
+  v:reset(t2)
+  T.eq(v:get(), 1)
+  T.raises("Token has already been used once", v.reset, v, t2)
+  local other = asyncio.ContextVar("other")
+  T.raises("Token was created by a different ContextVar", other.reset, other, t1)
+  local in_task = await(spawn(function() return pcall(v.reset, v, t1) end))
+  T.eq(in_task, false, "a token from another task's context is refused")
+  v:reset(t1)
+  T.raises(asyncio.LookupError, v.get, v)
+end)
+
+T.test("copy_context and ctx:run: changes inside run stay in the context", function()
+  local v = asyncio.ContextVar("v", {default = "d"})
+  v:set("a")
+  local ctx = asyncio.copy_context()
+  v:set("b")
+  T.eq(ctx:get(v), "a")
+  local r1, r2 = ctx:run(function(x)
+    T.eq(v:get(), "a")
+    v:set("in-ctx")
+    return x, v:get()
+  end, 42)
+  T.eq({r1, r2}, {42, "in-ctx"})
+  T.eq(v:get(), "b", "the caller's context is back")
+  T.eq(ctx:get(v), "in-ctx")
+  T.eq(ctx:run(v.get, v), "in-ctx", "and ctx keeps it for the next run")
+  local n = 0
+  for var, value in ctx:items() do
+    n = n + 1
+    T.eq(var, v)
+    T.eq(value, "in-ctx")
+  end
+  T.eq(n, 1)
+  T.eq(ctx:copy():get(v), "in-ctx")
+end)
+
+T.test("ctx:run restores the context when fn fails, and may await", function()
+  local v = asyncio.ContextVar("v", {default = "d"})
+  local ctx = asyncio.Context()
+  T.raises("boom", ctx.run, ctx, function()
+    v:set("x")
+    error("boom")
+  end)
+  T.eq(v:get(), "d")
+  T.eq(ctx:get(v), "x")
+  local got = ctx:run(function()
+    await(asyncio.sleep(1))
+    return v:get()
+  end)
+  T.eq(got, "x")
+  T.eq(v:get(), "d")
+end)
+
+T.test("a context cannot be entered twice at once", function()
+  local ctx = asyncio.Context()
+  T.raises("cannot enter context: <Context vars=0 entered> is already entered", ctx.run, ctx, function()
+    ctx:run(function() end)
+  end)
+  ctx:run(function() end) -- usable again afterwards
+end)
+
+T.test("tasks created inside ctx:run copy ctx", function()
+  local v = asyncio.ContextVar("v", {default = "d"})
+  local ctx = asyncio.Context()
+  local t = ctx:run(function()
+    v:set("from-ctx")
+    return spawn(function() return v:get() end)
+  end)
+  T.eq(await(t), "from-ctx")
+end)
+
+T.test("create_task(coro, {context = ctx}) runs the task in ctx itself", function()
+  local v = asyncio.ContextVar("v", {default = "d"})
+  local ctx = asyncio.Context()
+  ctx:run(v.set, v, "given")
+  local t = asyncio.create_task(async(function()
+    local before = v:get()
+    v:set("changed by task")
+    return before
+  end)(), {context = ctx, name = "in-ctx"})
+  T.eq(t:get_name(), "in-ctx")
+  T.eq(await(t), "given")
+  T.eq(ctx:get(v), "changed by task", "the task worked in ctx, not a copy")
+  T.eq(v:get(), "d")
+  T.raises("bad option 'context' to 'create_task' %(Context expected, got number%)",
+    asyncio.create_task, asyncio.sleep(0), {context = 5})
+end)
+
+T.test("a TaskGroup's tasks copy the context too", function()
+  local v = asyncio.ContextVar("v")
+  v:set("group")
+  local results = {}
+  do
+    local tg <close> = asyncio.TaskGroup()
+    for i = 1, 3 do
+      tg:create_task(async(function() results[i] = v:get() end)())
+    end
+  end
+  T.eq(results, {"group", "group", "group"})
+end)
+
+T.test("bad arguments", function()
+  T.raises("bad argument #1 to 'ContextVar' %(string expected, got nil%)", asyncio.ContextVar)
+  T.raises("bad option 'defualt' to 'ContextVar'", asyncio.ContextVar, "x", {defualt = 1})
+  local v = asyncio.ContextVar("v")
+  T.raises("bad self to 'get'", v.get)
+  T.raises("bad argument #1 to 'reset' %(Token expected, got string%)", v.reset, v, "tok")
+  T.eq(tostring(asyncio.ContextVar("n", {default = 1})), "<ContextVar name='n' default=1>")
+end)
+
+T.done()
