@@ -768,6 +768,7 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
                                 int fd) {
   g.fd = fd;
   g.limits = limits;
+  runtime(engine.state())->restricted = true;  // no signal handlers; budgeted worker threads
   // Default dispositions: watch mode's libuv handlers would write into the
   // parent's signal pipe.
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
@@ -793,6 +794,7 @@ int sandbox_exec(Engine& engine, const std::string& code, const std::vector<std:
   g.fd = 1;
   g.exec = true;
   g.limits = limits;
+  runtime(engine.state())->restricted = true;
   struct rlimit core = {0, 0};
   setrlimit(RLIMIT_CORE, &core);
   limit_address_space(limits);

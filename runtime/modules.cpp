@@ -13,6 +13,7 @@
 #include "fs.h"
 #include "process.h"
 #include "runtime.h"
+#include "signals.h"
 #include "tcp.h"
 
 // Defined when the HTTP objects are linked in (the asyncio.so module); in
@@ -114,6 +115,7 @@ static const luaL_Reg kNativeModules[] = {
     {"asyncio._stream", luaopen_stream},
     {"asyncio._process", luaopen_process},
     {"asyncio._fs", luaopen_fs},
+    {"asyncio._signal", luaopen_signal},
     {"asyncio._http", load_http},
     {"asyncio._tls", load_tls},
     {"asyncio._ws", load_ws},

@@ -73,6 +73,9 @@ struct Runtime {
   Future* unretrieved = nullptr;
   // `luasync --timeline/--trace` (recorder.h): every asyncio.run records.
   std::shared_ptr<RecordSession> record_session;
+  // The lesson sandbox: what reaches beyond the exercise is refused
+  // (add_signal_handler), worker threads get its budgets (executor.h).
+  bool restricted = false;
   // Where the runtime's warnings go (see report()); empty: stderr. The
   // lesson sandbox sets it to capture them.
   std::function<void(lua_State* L, const char* kind, const std::string& text, int idx)> report_hook;

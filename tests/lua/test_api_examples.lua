@@ -8,7 +8,8 @@ local luasync = arg[-1]
 
 -- Names that must each appear in some example's `-- example:` line.
 local required = {
-  "ContextVar", "copy_context", "Queue:shutdown", "QueueShutDown", "Barrier", "wait",
+  "ContextVar", "copy_context", "Queue:shutdown", "QueueShutDown", "Barrier", "wait", "add_signal_handler",
+  "remove_signal_handler", "signal", "ensure_future",
 }
 
 local function examples()
