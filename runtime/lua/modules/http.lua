@@ -788,6 +788,8 @@ WebSocket.receive = async(function(ws)
   return msg
 end)
 
+local SEND_FIELDS = {"binary"}
+
 -- ws:send(text | {binary = bytes}): awaitable; returns once the frame is
 -- written to the connection's buffer below its high-water mark.
 WebSocket.send = async(function(ws, msg)
@@ -795,6 +797,7 @@ WebSocket.send = async(function(ws, msg)
   if type(msg) == "string" then
     kind, data = "text", msg
   elseif type(msg) == "table" and type(msg.binary) == "string" then
+    asyncio._check_options(msg, "send", SEND_FIELDS, 1)
     kind, data = "binary", msg.binary
   else
     error("bad argument #1 to 'send' (string or {binary = string} expected, got " .. type(msg) .. ")", 2)
