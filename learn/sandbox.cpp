@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "catalog.h"
 #include "runner.h"
 #include "coro.h"
+#include "executor.h"
 #include "future.h"
 #include "loop.h"
 #include "recorder.h"
@@ -73,7 +75,35 @@ struct Child {
 };
 Child g;
 
+// Worker threads (asyncio.to_thread) draw on the check's budgets too: their
+// instructions and memory are counted here (the workers add, the loop's
+// thread reads), and the main side's figures are mirrored for them. A worker
+// over a limit records which one in `over`; the loop's thread then stops
+// the check as if it had gone over itself (worker_after_call, count_hook,
+// the run loop).
+struct WorkerBudget {
+  std::atomic<uint64_t> ticks{0};
+  std::atomic<size_t> memory{0};
+  std::atomic<int> over{0};  // a ChildExit code, 0: none
+  std::atomic<uint64_t> main_ticks{0};
+  std::atomic<size_t> main_memory{0};
+  std::atomic<uint64_t> tick_limit{UINT64_MAX};
+  std::atomic<size_t> soft{SIZE_MAX};
+  std::atomic<uint64_t> deadline_ns{UINT64_MAX};
+};
+WorkerBudget g_workers;
+
 [[noreturn]] void stop(lua_State* L, ChildExit code, const char* kind);
+
+const char* limit_kind(int code) {
+  return code == kExitMemory ? "memory" : code == kExitRealTime ? "time" : "instructions";
+}
+
+// Stops the check if a worker went over a limit.
+void check_workers(lua_State* L) {
+  if (int code = g_workers.over.load(std::memory_order_relaxed))
+    stop(L, static_cast<ChildExit>(code), limit_kind(code));
+}
 
 // The engine state's allocator. In a child, growing past the budget stops
 // the check at once (code that allocates without running Lua instructions,
@@ -88,7 +118,8 @@ void* budget_alloc(void*, void* ptr, size_t osize, size_t nsize) {
   }
   if (nsize > osize) {
     size_t grow = nsize - osize;
-    if (g_mem.used >= g_mem.soft || grow > g_mem.soft - g_mem.used) {
+    size_t used = g_mem.used + g_workers.memory.load(std::memory_order_relaxed);
+    if (used >= g_mem.soft || grow > g_mem.soft - used) {
       g_mem.over = true;
       stop(nullptr, kExitMemory, "memory");
     }
@@ -97,7 +128,160 @@ void* budget_alloc(void*, void* ptr, size_t osize, size_t nsize) {
   void* p = std::realloc(ptr, nsize);
   if (!p) return nullptr;  // RLIMIT_AS: Lua raises "not enough memory"
   g_mem.used = g_mem.used - osize + nsize;
+  g_workers.main_memory.store(g_mem.used, std::memory_order_relaxed);
   return p;
+}
+
+// A worker state's allocator: the same budget, counted atomically.
+void* worker_alloc(void*, void* ptr, size_t osize, size_t nsize) {
+  if (!ptr) osize = 0;
+  if (nsize == 0) {
+    std::free(ptr);
+    g_workers.memory.fetch_sub(osize, std::memory_order_relaxed);
+    return nullptr;
+  }
+  if (nsize > osize) {
+    size_t grow = nsize - osize;
+    size_t used = g_workers.main_memory.load(std::memory_order_relaxed) + g_workers.memory.load(std::memory_order_relaxed);
+    size_t soft = g_workers.soft.load(std::memory_order_relaxed);
+    if (used >= soft || grow > soft - used) {
+      int none = 0;
+      g_workers.over.compare_exchange_strong(none, kExitMemory);
+      return nullptr;  // Lua raises "not enough memory" in the worker
+    }
+  }
+  void* p = std::realloc(ptr, nsize);
+  if (!p) return nullptr;
+  if (nsize > osize)
+    g_workers.memory.fetch_add(nsize - osize, std::memory_order_relaxed);
+  else
+    g_workers.memory.fetch_sub(osize - nsize, std::memory_order_relaxed);
+  return p;
+}
+
+// A worker state's count hook: the shared instruction budget and the real
+// time; over either (or memory), the call is taken away (a yield from the
+// hook, which no pcall in the call can catch).
+void worker_hook(lua_State* W, lua_Debug* ar) {
+  if (ar->event != LUA_HOOKCOUNT) return;
+  uint64_t t = g_workers.ticks.fetch_add(1, std::memory_order_relaxed) + 1;
+  int code = g_workers.over.load(std::memory_order_relaxed);
+  if (!code && t + g_workers.main_ticks.load(std::memory_order_relaxed) > g_workers.tick_limit.load(std::memory_order_relaxed))
+    code = kExitInstructions;
+  if (!code && (t & 7) == 0 && uv_hrtime() > g_workers.deadline_ns.load(std::memory_order_relaxed)) code = kExitRealTime;
+  if (!code) return;
+  int none = 0;
+  g_workers.over.compare_exchange_strong(none, code);
+  if (lua_isyieldable(W))
+    lua_yield(W, 0);
+  else
+    luaL_error(W, "stopped: the check went over its %s limit", limit_kind(code));
+}
+
+// Functions a worker of an exercise does not have.
+int worker_unavailable(lua_State* W) {
+  return luaL_error(W, "%s is not available in a thread in exercises%s", lua_tostring(W, lua_upvalueindex(1)),
+                    lua_tostring(W, lua_upvalueindex(2)));
+}
+
+void set_unavailable(lua_State* W, int table, const char* field, const char* name, const char* why) {
+  lua_pushstring(W, name);
+  lua_pushstring(W, why);
+  lua_pushcclosure(W, worker_unavailable, 2);
+  lua_setfield(W, table, field);
+}
+
+// setmetatable without finalizers (they would run outside the budgets).
+int worker_setmetatable(lua_State* W) {
+  if (lua_istable(W, 2) && lua_getfield(W, 2, "__gc") != LUA_TNIL)
+    return luaL_error(W, "__gc metamethods are not allowed in exercises");
+  lua_settop(W, 2);
+  luaL_checktype(W, 1, LUA_TTABLE);
+  if (!lua_isnil(W, 2)) luaL_checktype(W, 2, LUA_TTABLE);
+  if (luaL_getmetafield(W, 1, "__metatable") != LUA_TNIL) return luaL_error(W, "cannot change a protected metatable");
+  lua_setmetatable(W, 1);
+  return 1;
+}
+
+// load of source text only, with the globals (or the given env).
+int worker_load(lua_State* W) {
+  size_t n;
+  const char* s = luaL_checklstring(W, 1, &n);
+  if (n > 0 && s[0] == 27) return luaL_error(W, "load: binary chunks are not allowed in exercises");
+  const char* name = luaL_optstring(W, 2, s);
+  int env = lua_isnone(W, 4) ? 0 : 4;
+  if (luaL_loadbufferx(W, s, n, name, "t") != LUA_OK) {
+    lua_pushnil(W);
+    lua_insert(W, -2);
+    return 2;
+  }
+  if (env) {
+    lua_pushvalue(W, env);
+    lua_setupvalue(W, -2, 1);
+  }
+  return 1;
+}
+
+// The libraries of an exercise's worker: what the sandbox gives exercises
+// that a thread can use (no print: a thread's output would not be
+// captured; return it instead).
+int open_worker_sandbox(lua_State* W) {
+  static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},        {LUA_STRLIBNAME, luaopen_string},
+                                  {LUA_TABLIBNAME, luaopen_table},  {LUA_MATHLIBNAME, luaopen_math},
+                                  {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_COLIBNAME, luaopen_coroutine},
+                                  {LUA_OSLIBNAME, luaopen_os},      {nullptr, nullptr}};
+  for (const luaL_Reg* l = libs; l->func; l++) {
+    luaL_requiref(W, l->name, l->func, 1);
+    lua_pop(W, 1);
+  }
+  lua_pushglobaltable(W);
+  int G = lua_gettop(W);
+  for (const char* name : {"dofile", "loadfile"}) set_unavailable(W, G, name, name, " (exercises cannot read files)");
+  set_unavailable(W, G, "print", "print", " (return what you want to print)");
+  set_unavailable(W, G, "collectgarbage", "collectgarbage", "");
+  lua_pushcfunction(W, worker_setmetatable);
+  lua_setfield(W, G, "setmetatable");
+  lua_pushcfunction(W, worker_load);
+  lua_setfield(W, G, "load");
+  lua_getglobal(W, "string");
+  lua_pushnil(W);
+  lua_setfield(W, -2, "dump");
+  lua_pop(W, 1);
+  lua_createtable(W, 0, 4);  // os: the clock and dates only
+  lua_getglobal(W, "os");
+  for (const char* name : {"clock", "time", "date", "difftime"}) {
+    lua_getfield(W, -1, name);
+    lua_setfield(W, -3, name);
+  }
+  lua_pop(W, 1);
+  lua_setglobal(W, "os");
+  return 0;
+}
+
+lua_State* sandbox_worker_state() {
+  lua_State* W = lua_newstate(worker_alloc, nullptr);
+  if (!W) return nullptr;
+  lua_sethook(W, worker_hook, LUA_MASKCOUNT, kHookEvery);
+  lua_pushcfunction(W, open_worker_sandbox);
+  if (lua_pcall(W, 0, 0, 0) != LUA_OK) {
+    lua_close(W);
+    return nullptr;
+  }
+  return W;
+}
+
+// Before a worker's result is delivered: a worker over a limit stops the
+// check now.
+void worker_after_call(lua_State* L) { check_workers(L); }
+
+// What the sandbox's runtime gives worker threads.
+void restrict_runtime(lua_State* L) {
+  Runtime* rt = runtime(L);
+  rt->restricted = true;  // no signal handlers
+  rt->workers.new_state = sandbox_worker_state;
+  rt->workers.fresh_state_per_call = true;
+  rt->workers.after_call = worker_after_call;
+  rt->workers.max_workers = 2;
 }
 
 // A check's result record ("R") waits here for the next record (the next
@@ -154,8 +338,10 @@ int learner_line(lua_State* L) {
 void count_hook(lua_State* L, lua_Debug* ar) {
   if (ar->event != LUA_HOOKCOUNT) return;
   g.ticks++;
+  g_workers.main_ticks.store(g.ticks, std::memory_order_relaxed);
+  check_workers(L);
   if (g_mem.over) stop(L, kExitMemory, "memory");
-  if (g.ticks > g.tick_limit) stop(L, kExitInstructions, "instructions");
+  if (g.ticks + g_workers.ticks.load(std::memory_order_relaxed) > g.tick_limit) stop(L, kExitInstructions, "instructions");
   if ((g.ticks & 7) == 0 && uv_hrtime() > g.deadline_ns) stop(L, kExitRealTime, "time");
 }
 
@@ -166,6 +352,14 @@ void reset_budgets() {
   g.base_memory = g_mem.used;
   g_mem.soft = g_mem.used + g.limits.memory;
   g_mem.over = false;
+  // (No worker runs between checks: see stop_worker_calls in l_run.)
+  g_workers.ticks = 0;
+  g_workers.over = 0;
+  g_workers.main_ticks = 0;
+  g_workers.main_memory = g_mem.used;
+  g_workers.tick_limit = g.tick_limit;
+  g_workers.soft = g_mem.soft;
+  g_workers.deadline_ns = g.deadline_ns;
 }
 
 // ---------------------------------------------------------------- reports
@@ -521,7 +715,9 @@ int l_run(lua_State* L) {
     // The hook counts per thread, so short-lived tasks may never reach a
     // tick: the memory flag and the clock are checked here too.
     if (++iterations % (kHookEvery / kIterationCost) == 0) {
-      if (++g.ticks > g.tick_limit) stop(L, kExitInstructions, "instructions");
+      if (++g.ticks + g_workers.ticks.load(std::memory_order_relaxed) > g.tick_limit)
+        stop(L, kExitInstructions, "instructions");
+      check_workers(L);
       if (g_mem.over) stop(L, kExitMemory, "memory");
       if (uv_hrtime() > g.deadline_ns) stop(L, kExitRealTime, "time");
     }
@@ -536,6 +732,8 @@ int l_run(lua_State* L) {
                " is waiting, and nothing can ever wake it (no ready callbacks, no timers, no I/O)";
   if (main->done()) future_mark_retrieved(L, main);
   loop_shutdown(L, loop);
+  stop_worker_calls(L);  // nothing a run started in a thread outlives it
+  check_workers(L);      // a worker that went over a limit fails the check
   guard.loop = nullptr;
   if (rt->loop == loop) rt->loop = nullptr;
   if (rec) send_timeline(rec);
@@ -768,7 +966,7 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
                                 int fd) {
   g.fd = fd;
   g.limits = limits;
-  runtime(engine.state())->restricted = true;  // no signal handlers; budgeted worker threads
+  restrict_runtime(engine.state());
   // Default dispositions: watch mode's libuv handlers would write into the
   // parent's signal pipe.
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
@@ -794,7 +992,7 @@ int sandbox_exec(Engine& engine, const std::string& code, const std::vector<std:
   g.fd = 1;
   g.exec = true;
   g.limits = limits;
-  runtime(engine.state())->restricted = true;
+  restrict_runtime(engine.state());
   struct rlimit core = {0, 0};
   setrlimit(RLIMIT_CORE, &core);
   limit_address_space(limits);

@@ -13,6 +13,7 @@
 #include "fs.h"
 #include "process.h"
 #include "runtime.h"
+#include "executor.h"
 #include "signals.h"
 #include "tcp.h"
 
@@ -116,6 +117,7 @@ static const luaL_Reg kNativeModules[] = {
     {"asyncio._process", luaopen_process},
     {"asyncio._fs", luaopen_fs},
     {"asyncio._signal", luaopen_signal},
+    {"asyncio._executor", luaopen_executor},
     {"asyncio._http", load_http},
     {"asyncio._tls", load_tls},
     {"asyncio._ws", load_ws},

@@ -38,6 +38,24 @@ inline constexpr const char* kTimerHandleMT = "asyncio.TimerHandle";
 
 enum class ErrorClass { Cancelled, Timeout, InvalidState, Error, KeyboardInterrupt };
 
+// How the worker threads of asyncio.to_thread / run_in_executor get their
+// Lua states (executor.h). The defaults serve programs; the lesson sandbox
+// replaces them to give workers its budgets and its restricted libraries.
+struct WorkerPolicy {
+  // Makes a worker's state with its libraries, on the worker's thread (must
+  // be thread-safe); nullptr on failure. nullptr: a standard state with
+  // every standard library and `time` (sleep, time, monotonic).
+  lua_State* (*new_state)() = nullptr;
+  // A fresh state for every call (closed after it), instead of one per
+  // worker that each call gets a fresh global table in.
+  bool fresh_state_per_call = false;
+  // On the loop's thread when a call has come back, before its result is
+  // delivered (the sandbox checks the workers' share of its budgets).
+  void (*after_call)(lua_State* L) = nullptr;
+  // Threads of the default executor; 0: one per core.
+  unsigned max_workers = 0;
+};
+
 struct Runtime {
   lua_State* main = nullptr;  // the state's main thread
   Loop* loop = nullptr;       // the running loop, or nullptr
@@ -76,6 +94,7 @@ struct Runtime {
   // The lesson sandbox: what reaches beyond the exercise is refused
   // (add_signal_handler), worker threads get its budgets (executor.h).
   bool restricted = false;
+  WorkerPolicy workers;
   // Where the runtime's warnings go (see report()); empty: stderr. The
   // lesson sandbox sets it to capture them.
   std::function<void(lua_State* L, const char* kind, const std::string& text, int idx)> report_hook;

@@ -9,7 +9,8 @@ local luasync = arg[-1]
 -- Names that must each appear in some example's `-- example:` line.
 local required = {
   "ContextVar", "copy_context", "Queue:shutdown", "QueueShutDown", "Barrier", "wait", "add_signal_handler",
-  "remove_signal_handler", "signal", "ensure_future",
+  "remove_signal_handler", "signal", "ensure_future", "to_thread", "run_in_executor",
+  "ThreadPoolExecutor",
 }
 
 local function examples()
