@@ -60,11 +60,29 @@ const char* kTourUsage =
     "\n"
     "See docs/tour.md.\n";
 
+// The lessons are read on first use, after the server listens: the page
+// itself needs none of them, so it is served sooner.
 struct Front {
-  Engine engine;
   Workspace ws;
   std::string token;
+  std::string lessons;
   bool open_browser = true;
+  std::string error;  // why the lessons could not be read
+  Catalog& catalog() {
+    if (!opened) {
+      opened = true;
+      if (!engine_.open(lessons, &error)) error = "cannot read the lessons: " + error;
+    }
+    return engine_.catalog();
+  }
+  Engine& engine() {
+    catalog();
+    return engine_;
+  }
+
+ private:
+  Engine engine_;
+  bool opened = false;
 };
 Front* g_front = nullptr;
 // The natives' results, built before anything is pushed.
@@ -104,7 +122,7 @@ std::string self_exe() {
 
 // ---------------------------------------------------------------- natives
 
-Exercise* exercise_named(const char* name) { return g_front->engine.catalog().find_exercise(name); }
+Exercise* exercise_named(const char* name) { return g_front->catalog().find_exercise(name); }
 
 int push_out(lua_State* L, bool found) {
   if (!found) {
@@ -131,8 +149,9 @@ void reload_progress() {
 int l_catalog(lua_State* L) {
   {
     reload_progress();
-    g_out = tour::catalog_json(g_front->engine.catalog(), &g_front->ws);
+    g_out = tour::catalog_json(g_front->catalog(), &g_front->ws);
   }
+  if (!g_front->error.empty()) return luaL_error(L, "%s", g_front->error.c_str());
   return push_out(L, true);
 }
 
@@ -141,7 +160,7 @@ int l_lesson(lua_State* L) {
   const char* key = luaL_checkstring(L, 1);
   {
     reload_progress();
-    g_out = tour::lesson_json(g_front->engine.catalog(), key, &g_front->ws);
+    g_out = tour::lesson_json(g_front->catalog(), key, &g_front->ws);
   }
   return push_out(L, !g_out.empty());
 }
@@ -151,7 +170,7 @@ int l_exercise(lua_State* L) {
   Exercise* ex = exercise_named(luaL_checkstring(L, 1));
   if (ex) {
     reload_progress();
-    g_out = tour::exercise_json(g_front->engine.catalog(), *ex, &g_front->ws);
+    g_out = tour::exercise_json(g_front->catalog(), *ex, &g_front->ws);
   }
   return push_out(L, ex != nullptr);
 }
@@ -197,7 +216,7 @@ int l_hint(lua_State* L) {
     std::string quoted;
     append_json_string(quoted, text);
     g_out = "{\"text\":" + quoted + ",\"exercise\":" +
-            tour::exercise_json(g_front->engine.catalog(), *ex, &g_front->ws) + "}";
+            tour::exercise_json(g_front->catalog(), *ex, &g_front->ws) + "}";
   }
   return push_out(L, ex != nullptr);
 }
@@ -216,7 +235,7 @@ int l_reset(lua_State* L) {
       std::string quoted;
       append_json_string(quoted, backup);
       g_out = "{\"backup\":" + quoted + ",\"exercise\":" +
-              tour::exercise_json(g_front->engine.catalog(), *ex, &g_front->ws) + "}";
+              tour::exercise_json(g_front->catalog(), *ex, &g_front->ws) + "}";
       ok = true;
     } else {
       g_out = err;
@@ -400,14 +419,19 @@ bool resolve_workspace(Front& f, const std::string& given, bool has_given) {
   }
   std::string err;
   int created = 0;
+  f.catalog();
+  if (!f.error.empty()) {
+    std::fprintf(stderr, "luasync tour: %s\n", f.error.c_str());
+    return false;
+  }
   bool existed = fs::exists(fs::path(dir) / kProgressFile, ec);
-  if (!init_workspace(dir, f.engine.catalog(), &err, &created)) {
+  if (!init_workspace(dir, f.catalog(), &err, &created)) {
     std::fprintf(stderr, "luasync tour: %s\n", err.c_str());
     return false;
   }
   if (!existed)
     std::printf("Made the workspace %s (%zu exercises); `luasync learn` works in it too.\n", dir.c_str(),
-                f.engine.catalog().exercises.size());
+                f.catalog().exercises.size());
   return f.ws.find(dir);
 }
 
@@ -459,9 +483,11 @@ int tour_main(int argc, char** argv) {
 
   Front front;
   front.open_browser = open;
+  front.lessons = lessons;
   std::string err;
-  if (!front.engine.open(lessons, &err)) {
-    std::fprintf(stderr, "luasync tour: %s\n", err.c_str());
+  std::error_code ec;
+  if (!lessons.empty() && !std::filesystem::is_directory(lessons, ec)) {
+    std::fprintf(stderr, "luasync tour: the lessons directory %s does not exist\n", lessons.c_str());
     return 1;
   }
   if (!resolve_workspace(front, workspace, has_workspace)) return 1;

@@ -78,17 +78,29 @@ end
 -- ---------------------------------------------------------------- backend
 
 -- The job backend: one process, one job at a time, answers as JSON lines.
-local backend = {proc = nil, next_id = 0, waiting = {}, ready = nil, queue = nil}
+local backend = {proc = nil, starting = false, next_id = 0, waiting = {}, ready = nil, failure = nil}
 
+-- Starts the backend unless it runs or is starting; returns at once.
+-- backend.ready is set when it has said it is ready, or has failed.
 local function start_backend()
+  if backend.proc or backend.starting then return end
+  backend.starting = true
+  backend.ready = asyncio.Event()
+  backend.failure = nil
   local args = {"tour", "--backend", config.workspace, "--time-limit", tostring(config.time_limit)}
   if config.lessons ~= "" then args[#args + 1] = "--lessons"; args[#args + 1] = config.lessons end
   args[#args + 1] = {stdin = "pipe", stdout = "pipe"}
-  local proc = await(asyncio.create_subprocess_exec(config.exe, table.unpack(args)))
-  backend.proc = proc
-  backend.ready = asyncio.Event()
-  -- Reads its answers and hands each to the request that waits for it.
   asyncio.create_task(async(function()
+    local ok, proc = pcall(await, asyncio.create_subprocess_exec(config.exe, table.unpack(args)))
+    backend.starting = false
+    if not ok then
+      if asyncio.CancelledError:is(proc) then error(proc, 0) end
+      backend.failure = "cannot start the process that runs the code: " .. tostring(proc)
+      backend.ready:set()
+      return
+    end
+    backend.proc = proc
+    -- Reads its answers and hands each to the request that waits for it.
     local buf = ""
     while true do
       local chunk = await(proc.stdout:read(65536))
@@ -101,8 +113,8 @@ local function start_backend()
         buf = buf:sub(nl + 1)
         -- Read for its id and type; passed on as it came (a decoded and
         -- encoded again JSON would turn [] into {}).
-        local ok, msg = pcall(json.decode, line)
-        if ok and type(msg) == "table" then
+        local okj, msg = pcall(json.decode, line)
+        if okj and type(msg) == "table" then
           if msg.type == "ready" then
             backend.ready:set()
           else
@@ -113,13 +125,13 @@ local function start_backend()
       end
     end
     -- It is gone: whoever waits is told so; the next job starts a new one.
+    backend.proc = nil
+    backend.failure = "the process that runs the code stopped; try again"
     for _, q in pairs(backend.waiting) do
-      q:put_nowait({type = "error", line = json.encode({type = "error",
-        message = "the process that runs the code stopped; try again"})})
+      q:put_nowait({type = "error", line = json.encode({type = "error", message = backend.failure})})
       q:put_nowait({type = "end", line = '{"type":"end"}'})
     end
     backend.waiting = {}
-    backend.proc = nil
     backend.ready:set()
   end)())
 end
@@ -130,9 +142,9 @@ local job_lock = asyncio.Lock()
 
 -- Sends a request; returns a queue that receives its answers up to "end".
 local function submit(request)
-  if not backend.proc then start_backend() end
+  start_backend()
   await(backend.ready:wait())
-  if not backend.proc then error("the backend that runs the code could not start") end
+  if not backend.proc then error(backend.failure or "the process that runs the code did not start") end
   backend.next_id = backend.next_id + 1
   local id = backend.next_id
   request.id = id
@@ -194,7 +206,19 @@ routes["GET /favicon.ico"] = function()
   return {status = 200, headers = {["content-type"] = "image/svg+xml"}, body = native.asset("favicon.svg")}
 end
 
+-- The backend starts once the first page is out (or after half a second):
+-- starting it is a fork and an exec, which should not delay that page.
+local backend_wanted = nil
+local function want_backend(delay)
+  if backend_wanted then return end
+  backend_wanted = asyncio.create_task(async(function()
+    await(asyncio.sleep(delay))
+    start_backend()
+  end)())
+end
+
 routes["GET /"] = function(req)
+  want_backend(0.02)
   local page = native.asset("index.html")
   page = page:gsub("{{TOKEN}}", TOKEN)
   return {
@@ -271,7 +295,9 @@ asyncio.run(async(function()
   for _, h in ipairs({"127.0.0.1", "localhost"}) do hosts[h .. ":" .. port] = true end
   local url = "http://" .. config.url_host .. ":" .. port .. "/?token=" .. TOKEN
   native.ready(url)
-  -- The backend starts now, while the browser loads the page.
-  start_backend()
+  asyncio.create_task(async(function()
+    await(asyncio.sleep(0.5))
+    want_backend(0)
+  end)())
   await(server:serve_forever())
 end)())

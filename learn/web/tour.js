@@ -200,6 +200,7 @@
     box.dataset.state = 'running';
     const t0 = performance.now();
     let backendMs = null;
+    let childSeconds = null;
     try {
       await stream(path, source, (msg) => {
         if (msg.type === 'output') {
@@ -208,9 +209,11 @@
         } else if (msg.type === 'timeline') {
           showTimeline(p, msg);
         } else if (msg.type === 'run') {
+          childSeconds = msg.result.seconds;
           showRun(p, msg.result);
         } else if (msg.type === 'check') {
           p.summary.textContent = '';
+          childSeconds = msg.result.seconds;
           showCheck(p, msg.result, name);
         } else if (msg.type === 'error') {
           p.summary.replaceChildren(el('div', { class: 'err', text: msg.message }));
@@ -222,7 +225,7 @@
       p.summary.replaceChildren(el('div', { class: 'err', text: String(e.message || e) }));
     }
     const ms = performance.now() - t0;
-    window.luasyncTour.timings.push({ kind, path, ms, backendMs });
+    window.luasyncTour.timings.push({ kind, path, ms, backendMs, sandboxMs: childSeconds === null ? null : childSeconds * 1000 });
     box.dataset.state = 'done';
     box.dataset.ms = ms.toFixed(1);
     for (const b of buttons) b.disabled = false;
