@@ -22,8 +22,10 @@ const char* kLearnUsage =
     "commands:\n"
     "  init [DIR]          make a workspace (default DIR: ./luasync-learn) with every\n"
     "                      exercise's starter file and a progress file\n"
-    "  (none)              watch mode: shows the current exercise and checks it each\n"
-    "                      time you save it; keys: h hint, n next, l list, r reset, q quit\n"
+    "  (none), watch [EXERCISE]\n"
+    "                      watch mode: shows the exercise (default: the current one)\n"
+    "                      and checks it each time you save it; keys: h hint, n next,\n"
+    "                      p previous, l list, r reset, c check, q quit\n"
     "  list                lessons and exercises, with your progress\n"
     "  show LESSON         read a lesson (its number or directory name)\n"
     "  run EXERCISE        run your exercise and show what it printed and returned\n"
@@ -31,8 +33,10 @@ const char* kLearnUsage =
     "                      exit status 0 iff every check passes\n"
     "  check --all         check every exercise\n"
     "  hint EXERCISE       the next hint (they go from gentle to specific)\n"
-    "  reset EXERCISE      start an exercise over (your version is kept in\n"
+    "  reset EXERCISE      start an exercise over (every earlier version is kept in\n"
     "                      .luasync-backup/)\n"
+    "  restore EXERCISE [N]  bring back the version reset kept (the newest, or N\n"
+    "                      of `restore EXERCISE --list`)\n"
     "  selfcheck           for lesson authors: every exercise fails as shipped, every\n"
     "                      solution passes, every example prints its .out file\n"
     "\n"
@@ -58,8 +62,17 @@ struct Options {
   double time_limit = 5.0;
   bool all = false;
   bool verbose = false;
+  bool list = false;  // restore --list
   std::vector<std::string> args;  // command and its operands
 };
+
+// A path under the workspace, relative to its root ("exercises/...").
+std::string relative_to(const Workspace& ws, const std::string& path) {
+  const std::string& root = ws.root();
+  if (path.size() > root.size() && path.compare(0, root.size(), root) == 0 && path[root.size()] == '/')
+    return path.substr(root.size() + 1);
+  return path;
+}
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "luasync learn: %s\n(run `luasync learn --help` for usage)\n", msg.c_str());
@@ -121,56 +134,67 @@ std::string format_result(const ExerciseResult& r, const Term& term, bool verbos
   return out;
 }
 
-void record_result(Workspace& ws, const ExerciseResult& r) {
-  Progress& p = ws.progress();
-  bool was = p.done.count(r.ex->name) > 0;
-  if (r.passed())
-    p.done.insert(r.ex->name);
-  else
-    p.done.erase(r.ex->name);
-  if (was != r.passed()) {
-    std::string err;
-    if (!ws.save(&err)) std::fprintf(stderr, "luasync learn: %s\n", err.c_str());
-  }
+bool record_result(Workspace& ws, const ExerciseResult& r, std::string* err) {
+  if (!r.problem.empty() && r.checks.empty()) return true;  // nothing was checked
+  return ws.record_check(r.ex->name, r.passed(), err);
 }
 
-Exercise* advance_after_pass(Workspace& ws, Catalog& cat, const ExerciseResult& r) {
-  Exercise* next = next_exercise(cat, ws, r.ex);
-  if (ws.progress().current == r.ex->name || ws.progress().current.empty()) {
-    ws.progress().current = next ? next->name : r.ex->name;
-    std::string err;
-    ws.save(&err);
-  }
+Exercise* advance_after_pass(Workspace& ws, Catalog& cat, const ExerciseResult& r, std::string* err) {
+  Exercise* next = nullptr;
+  std::string ignored;
+  ws.update(
+      [&](Progress& p) {
+        next = next_exercise(cat, p, r.ex);
+        if (p.current == r.ex->name || p.current.empty()) p.current = next ? next->name : r.ex->name;
+      },
+      err ? err : &ignored);
   return next;
 }
 
-Exercise* next_exercise(Catalog& cat, const Workspace& ws, const Exercise* ex) {
+Exercise* next_exercise(Catalog& cat, const Progress& p, const Exercise* ex) {
   size_t n = cat.exercises.size();
   size_t start = 0;
   for (size_t i = 0; i < n; i++)
     if (&cat.exercises[i] == ex) start = i + 1;
   for (size_t k = 0; k < n; k++) {
     Exercise& e = cat.exercises[(start + k) % n];
-    if (&e != ex && !const_cast<Workspace&>(ws).progress().done.count(e.name)) return &e;
+    if (&e != ex && !p.is_done(e.name)) return &e;
   }
+  return nullptr;
+}
+
+Exercise* previous_exercise(Catalog& cat, const Exercise* ex) {
+  for (size_t i = 1; i < cat.exercises.size(); i++)
+    if (&cat.exercises[i] == ex) return &cat.exercises[i - 1];
   return nullptr;
 }
 
 std::string next_hint(Workspace* ws, const Exercise& ex, const Term& term) {
   if (ex.hints.empty()) return "There are no hints for " + ex.name + ". The lesson text may help.\n";
-  int shown = ws ? ws->progress().hints_shown[ex.name] : 0;
-  int n = std::min<int>(shown + 1, static_cast<int>(ex.hints.size()));
-  std::string out = term.bold("Hint " + std::to_string(n) + " of " + std::to_string(ex.hints.size()) + " for " +
-                              ex.name + ":") + "\n" + indent(ex.hints[static_cast<size_t>(n) - 1], "  ");
-  if (n == static_cast<int>(ex.hints.size()) && shown >= n)
-    out += term.dim("  (That was the last hint. The lesson text may help too.)") + "\n";
-  else if (n < static_cast<int>(ex.hints.size()))
-    out += term.dim("  (Ask again for a more specific one.)") + "\n";
+  int total = static_cast<int>(ex.hints.size());
+  int shown = 0, n = 1;
+  std::string save_error;
+  auto pick = [&](const Progress& p) {
+    shown = p.hints(ex.name);
+    n = std::min(shown + 1, total);
+  };
   if (ws) {
-    ws->progress().hints_shown[ex.name] = n;
-    std::string err;
-    if (!ws->save(&err)) out += "luasync learn: " + err + "\n";
+    // Counted under the lock, from the file: hints asked for elsewhere count.
+    if (!ws->update(
+            [&](Progress& p) {
+              pick(p);
+              p.hints_shown[ex.name] = n;
+            },
+            &save_error))
+      pick(ws->progress());
   }
+  std::string out = term.bold("Hint " + std::to_string(n) + " of " + std::to_string(total) + " for " + ex.name +
+                              ":") + "\n" + indent(ex.hints[static_cast<size_t>(n) - 1], "  ");
+  if (n == total && shown >= n)
+    out += term.dim("  (That was the last hint. The lesson text may help too.)") + "\n";
+  else if (n < total)
+    out += term.dim("  (Ask again for a more specific one.)") + "\n";
+  if (!save_error.empty()) out += "luasync learn: " + save_error + "\n";
   return out;
 }
 
@@ -227,13 +251,16 @@ Job make_job(Ctx& c, Exercise* ex, Mode mode) {
 int cmd_init(Ctx& c) {
   std::string dir = c.opt.args.size() > 1 ? c.opt.args[1] : (c.opt.has_workspace ? c.opt.workspace : "luasync-learn");
   std::string err;
-  int created = 0;
-  if (!init_workspace(dir, c.engine.catalog(), &err, &created)) return fail_msg(err);
+  int created = 0, examples = 0;
+  if (!init_workspace(dir, c.engine.catalog(), &err, &created, &examples)) return fail_msg(err);
   auto& cat = c.engine.catalog();
   std::printf("%s %s: %s with %s.\n", created ? "Made" : "Updated", dir.c_str(),
               plural(cat.lessons.size(), "lesson", "lessons").c_str(),
               plural(cat.exercises.size(), "exercise", "exercises").c_str());
   if (created) std::printf("Added %s.\n", plural(static_cast<size_t>(created), "exercise file", "exercise files").c_str());
+  if (examples)
+    std::printf("Added %s (the programs the lessons run, under examples/).\n",
+                plural(static_cast<size_t>(examples), "example", "examples").c_str());
   std::printf("\nNext:\n  cd %s\n  luasync learn show 1     read the first lesson\n"
               "  luasync learn            start watch mode: edit the exercise, save, see the checks\n",
               dir.c_str());
@@ -251,7 +278,7 @@ int cmd_list(Ctx& c) {
     out += t.bold(l.dir) + "  " + l.title + "\n";
     for (size_t xi : l.exercises) {
       const Exercise& e = cat.exercises[xi];
-      bool is_done = c.has_ws && c.ws.progress().done.count(e.name);
+      bool is_done = c.has_ws && c.ws.progress().is_done(e.name);
       if (is_done) done++;
       std::string mark = is_done ? t.green(t.color ? "✓" : "x") : &e == cur ? t.yellow(">") : t.dim(t.color ? "·" : " ");
       std::string name = e.name;
@@ -344,7 +371,22 @@ int cmd_check(Ctx& c) {
                     c.term.dim(why).c_str());
       }
     }
-    if (c.opt.file.empty()) record_result(c.ws, r);
+  }
+  if (c.opt.file.empty()) {
+    // One update for all of them (under the lock, merged with the file).
+    std::string err;
+    bool saved = c.ws.update(
+        [&](Progress& p) {
+          for (const auto& r : results) {
+            if (!r.problem.empty() && r.checks.empty()) continue;
+            if (r.passed())
+              p.done.insert(r.ex->name);
+            else
+              p.done.erase(r.ex->name);
+          }
+        },
+        &err);
+    if (!saved) std::fprintf(stderr, "luasync learn: your progress could not be saved: %s\n", err.c_str());
   }
   if (!single) {
     std::printf("\n%s of %s pass (%.2f s)\n", std::to_string(passed).c_str(),
@@ -411,10 +453,52 @@ int cmd_reset(Ctx& c) {
   if (!need_workspace(c)) return 2;
   std::string backup, err;
   if (!reset_exercise(c.ws, *e, &backup, &err)) return fail_msg(err);
-  c.ws.progress().done.erase(e->name);
-  if (!c.ws.save(&err)) return fail_msg(err);
+  if (!c.ws.update([&](Progress& p) { p.done.erase(e->name); }, &err)) return fail_msg(err);
   std::printf("%s is the starter file again.\n", e->workspace_path().c_str());
-  if (!backup.empty()) std::printf("Your version is in %s.\n", backup.c_str());
+  if (!backup.empty())
+    std::printf("Your version is kept in %s (`luasync learn restore %s` brings it back).\n",
+                relative_to(c.ws, backup).c_str(), e->name.c_str());
+  return 0;
+}
+
+// restore NAME [VERSION | --list]: the versions reset kept, newest first.
+int cmd_restore(Ctx& c) {
+  if (c.opt.args.size() < 2) return usage_error("restore needs an exercise: `luasync learn restore kitchen`");
+  Exercise* e = need_exercise(c, c.opt.args[1]);
+  if (!e) return 2;
+  if (!need_workspace(c)) return 2;
+  auto backups = list_backups(c.ws, *e);
+  if (backups.empty()) return fail_msg("there is no earlier version of " + e->name + " (reset keeps one each time)");
+  auto show_list = [&] {
+    std::string out = "Kept versions of " + e->name + ", newest first:\n";
+    for (size_t i = 0; i < backups.size(); i++)
+      out += "  " + std::to_string(i + 1) + "  " + backups[i].label + "  " + c.term.dim(relative_to(c.ws, backups[i].path)) + "\n";
+    out += "Restore one with `luasync learn restore " + e->name + " N`.\n";
+    return out;
+  };
+  if (c.opt.list) {
+    std::fputs(show_list().c_str(), stdout);
+    return 0;
+  }
+  size_t pick = 0;
+  if (c.opt.args.size() >= 3) {
+    const std::string& v = c.opt.args[2];
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 1 || static_cast<size_t>(n) > backups.size()) {
+      std::fputs(show_list().c_str(), stderr);
+      return usage_error("there is no version " + v + " of " + e->name);
+    }
+    pick = static_cast<size_t>(n) - 1;
+  }
+  std::string backup, err;
+  if (!restore_exercise(c.ws, *e, backups[pick], &backup, &err)) return fail_msg(err);
+  std::printf("%s is your version of %s again.\n", e->workspace_path().c_str(), backups[pick].label.c_str());
+  if (!backup.empty())
+    std::printf("The file it replaced is kept in %s.\n", relative_to(c.ws, backup).c_str());
+  if (backups.size() > 1)
+    std::printf("%s\n", c.term.dim("(" + std::to_string(backups.size()) + " versions are kept: `luasync learn restore " +
+                                    e->name + " --list`)").c_str());
   return 0;
 }
 
@@ -468,6 +552,8 @@ int learn_main(int argc, char** argv) {
       o.time_limit = std::atof(v);
     } else if (a == "--all") {
       o.all = true;
+    } else if (a == "--list") {
+      o.list = true;
     } else if (a == "-v" || a == "--verbose") {
       o.verbose = true;
     } else if (a.size() > 1 && a[0] == '-') {
@@ -477,11 +563,12 @@ int learn_main(int argc, char** argv) {
     }
   }
   std::string cmd = o.args.empty() ? "watch" : o.args[0];
-  static const char* kCommands[] = {"watch", "init", "list", "show", "run", "check", "hint", "reset", "selfcheck"};
+  static const char* kCommands[] = {"watch", "init", "list", "show", "run", "check", "hint", "reset", "restore", "selfcheck"};
   bool known = false;
   for (const char* k : kCommands) known = known || cmd == k;
   if (!known) return usage_error("unknown command '" + cmd + "'");
   if (o.all && cmd != "check") return usage_error("--all goes with `check`");
+  if (o.list && cmd != "restore") return usage_error("--list goes with `restore`");
 
   c.term = Term::detect();
   c.limits.real_seconds = o.time_limit;
@@ -498,10 +585,16 @@ int learn_main(int argc, char** argv) {
   if (cmd == "run") return cmd_run(c);
   if (cmd == "hint") return cmd_hint(c);
   if (cmd == "reset") return cmd_reset(c);
+  if (cmd == "restore") return cmd_restore(c);
   Runner runner(c.engine, c.limits, o.jobs);
   if (cmd == "selfcheck") return selfcheck_main(c.engine, runner, c.term, o.verbose);
   if (!need_workspace(c)) return 2;
-  return watch_main(c.engine, c.ws, runner, c.term);
+  Exercise* start = nullptr;
+  if (c.opt.args.size() >= 2) {
+    start = need_exercise(c, c.opt.args[1]);
+    if (!start) return 2;
+  }
+  return watch_main(c.engine, c.ws, runner, c.term, start);
 }
 
 }  // namespace luasync::learn

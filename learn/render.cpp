@@ -169,10 +169,109 @@ static std::string inline_md(const std::string& s, const Term& term) {
 }
 
 // Characters (not bytes) in a UTF-8 string.
-static size_t utf8_width(const std::string& s) {
+static size_t utf8_width(const std::string& s) { return display_width(s); }
+
+// ---------------------------------------------------------------- plain text
+
+size_t display_width(const std::string& s) {
   size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  for (size_t i = 0; i < s.size(); i++) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0x1b && i + 1 < s.size() && s[i + 1] == '[') {  // an SGR sequence: no width
+      i += 2;
+      while (i < s.size() && !(s[i] >= 0x40 && s[i] <= 0x7e)) i++;
+      continue;
+    }
+    n += (c & 0xC0) != 0x80;
+  }
   return n;
+}
+
+std::string readable(const std::string& s, bool keep_newlines) {
+  std::string out;
+  out.reserve(s.size());
+  size_t col = 0;
+  for (size_t i = 0; i < s.size(); i++) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\n') {
+      if (keep_newlines) {
+        out += '\n';
+        col = 0;
+      } else {
+        out += "\\n";
+        col += 2;
+      }
+    } else if (c == '\t') {
+      size_t to = (col / 8 + 1) * 8;  // to the next tab stop, as a terminal would
+      out.append(to - col, ' ');
+      col = to;
+    } else if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n' && keep_newlines) {
+      // CRLF: just the line break
+    } else if (c < 0x20 || c == 0x7f) {
+      static const char* names[] = {"\\0", nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, "\\a",
+                                    "\\b", nullptr, nullptr, "\\v", "\\f", "\\r"};
+      const char* name = c < 14 ? names[c] : nullptr;
+      char buf[8];
+      if (!name) {
+        std::snprintf(buf, sizeof buf, "\\x%02x", c);
+        name = buf;
+      }
+      out += name;
+      col += std::strlen(name);
+    } else {
+      out += static_cast<char>(c);
+      col += (c & 0xC0) != 0x80;
+    }
+  }
+  return out;
+}
+
+std::string wrap_text(const std::string& text, int width) {
+  if (width < 20) width = 20;
+  auto w = static_cast<size_t>(width);
+  std::string out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    // Continuation lines keep the line's indentation (up to a third of the width).
+    size_t indent = line.find_first_not_of(' ');
+    if (indent == std::string::npos || indent > w / 3) indent = 0;
+    bool first = true;
+    while (display_width(line) > w - (first ? 0 : indent)) {
+      size_t room = w - (first ? 0 : indent);
+      // The byte position where the visible width reaches `room`.
+      size_t cut = 0, seen = 0, last_space = std::string::npos;
+      for (size_t i = 0; i < line.size(); i++) {
+        auto c = static_cast<unsigned char>(line[i]);
+        if (c == 0x1b && i + 1 < line.size() && line[i + 1] == '[') {
+          i += 2;
+          while (i < line.size() && !(line[i] >= 0x40 && line[i] <= 0x7e)) i++;
+          continue;
+        }
+        if ((c & 0xC0) == 0x80) continue;
+        if (seen == room) {
+          cut = i;
+          if (c == ' ') last_space = i;  // the line ends right before a space
+          break;
+        }
+        if (c == ' ' && seen > (first ? indent : 0)) last_space = i;
+        seen++;
+        cut = i + 1;
+      }
+      size_t at = last_space != std::string::npos ? last_space : cut;  // a word longer than a line is cut
+      out += (first ? "" : std::string(indent, ' ')) + line.substr(0, at) + "\n";
+      size_t rest = at;
+      while (rest < line.size() && line[rest] == ' ') rest++;
+      line = line.substr(rest);
+      first = false;
+    }
+    out += (first ? "" : std::string(indent, ' ')) + line;
+    if (nl == std::string::npos) break;
+    out += '\n';
+    pos = nl + 1;
+  }
+  return out;
 }
 
 std::string render_markdown(const std::string& md, const Term& term) {

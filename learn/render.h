@@ -34,6 +34,18 @@ std::string highlight_lua(const std::string& line, const Term& term, std::string
 // Writes text to stdout, through $PAGER (default `less -R`) when stdout is a
 // terminal and the text is taller than it.
 void page(const std::string& text, const Term& term);
+// Columns a string takes on the terminal (UTF-8 characters; ANSI color
+// sequences take none).
+size_t display_width(const std::string& s);
+// Text from learner code or messages, safe and readable on a terminal:
+// tabs expanded to the next multiple of 8, other control characters (ESC
+// included, so learner output cannot drive the terminal) as \r, \x1b...;
+// newlines kept, or shown as \n when keep_newlines is false.
+std::string readable(const std::string& s, bool keep_newlines = true);
+// Wraps every line longer than `width` at word boundaries (a word longer
+// than a line is cut); continuation lines keep the line's indentation.
+// ANSI color sequences are not counted.
+std::string wrap_text(const std::string& text, int width);
 // "[#########---------] 9/30"
 std::string progress_bar(size_t done, size_t total, int width, const Term& term);
 

@@ -229,9 +229,7 @@ int l_reset(lua_State* L) {
   if (ex) {
     std::string backup, err;
     if (reset_exercise(g_front->ws, *ex, &backup, &err)) {
-      reload_progress();
-      g_front->ws.progress().done.erase(ex->name);
-      g_front->ws.save(&err);
+      g_front->ws.update([&](Progress& p) { p.done.erase(ex->name); }, &err);  // merged under the lock
       std::string quoted;
       append_json_string(quoted, backup);
       g_out = "{\"backup\":" + quoted + ",\"exercise\":" +

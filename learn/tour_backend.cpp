@@ -189,12 +189,11 @@ class Backend {
     const ExerciseResult& r = results[0];
     if (mode == Mode::Run)
       return write_line("{\"id\":" + std::to_string(id_) + ",\"type\":\"run\",\"result\":" + run_json(r) + "}");
-    // Recorded as the terminal records it, on the progress as it is now on
-    // disk (a terminal may have changed it meanwhile).
+    // Recorded as the terminal records it: merged under the workspace lock
+    // with what a terminal may have recorded meanwhile.
     std::string err;
-    ws_.load(&err);
-    record_result(ws_, r);
-    if (r.passed()) advance_after_pass(ws_, engine_.catalog(), r);
+    record_result(ws_, r, &err);
+    if (r.passed()) advance_after_pass(ws_, engine_.catalog(), r, &err);
     return write_line("{\"id\":" + std::to_string(id_) + ",\"type\":\"check\",\"result\":" +
                       check_json(r, engine_.catalog(), &ws_) + "}");
   }

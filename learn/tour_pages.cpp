@@ -43,7 +43,7 @@ std::string exercise_summary(const Exercise& e, Workspace* ws, const Exercise* c
 
 std::string progress_json(const Catalog& cat, Workspace* ws) {
   if (!ws) return "null";
-  Progress& p = ws->progress();
+  const Progress& p = ws->progress();
   size_t done = 0;
   std::string list;
   for (const auto& e : cat.exercises) {
@@ -127,7 +127,7 @@ std::string exercise_json(const Catalog& cat, const Exercise& ex, Workspace* ws)
   } else {
     read_learner_file(ws->path_of(ex), ex.workspace_path(), &source, &problem);
   }
-  int seen = ws ? ws->progress().hints_shown[ex.name] : 0;
+  int seen = ws ? ws->progress().hints(ex.name) : 0;
   std::string hints;
   for (int i = 0; i < seen && i < static_cast<int>(ex.hints.size()); i++)
     hints += (hints.empty() ? "" : ",") + str(ex.hints[static_cast<size_t>(i)]);

@@ -42,7 +42,7 @@ wait_for 'Exercise kitchen: Boil water while you chop'
 wait_for 'kitchen: 1 of 2 checks failed'
 wait_for 'expected it to finish at 3.0 virtual seconds, but it finished at 5.0'
 wait_for '0/5 exercises done'
-wait_for 'h hint · n next · l list · r reset'
+wait_for 'h hint · n next · p previous · l list · r reset'
 
 case_ "saving the file re-checks it"
 cp "$FIX/01-waiting/solutions/kitchen.lua" "$WS/exercises/01-waiting/kitchen.lua"
@@ -63,26 +63,57 @@ wait_for 'Exercise spawn: Three workers in the background'
 wait_for 'spawn: 1 of 2 checks failed'
 grep -q '^current spawn$' "$WS/.luasync-progress" && ok || fail "current not saved"
 
+case_ "checks and hints made in another terminal show up, and n keeps them"
+cp "$FIX/02-tasks/solutions/nap.lua" "$WS/exercises/02-tasks/nap.lua"
+LUASYNC_LESSONS="$FIX" "$LUASYNC" learn -C "$WS" check nap >/dev/null
+LUASYNC_LESSONS="$FIX" "$LUASYNC" learn -C "$WS" hint greet >/dev/null
+wait_for '2/5 exercises done'   # redrawn from the progress file, no key pressed
+key n                           # spawn -> nap is done elsewhere: n skips it
+wait_for 'Exercise forget:'
+grep -q '^done nap$' "$WS/.luasync-progress" && grep -q '^done kitchen$' "$WS/.luasync-progress" \
+  && grep -q '^hints greet 1$' "$WS/.luasync-progress" && grep -q '^hints kitchen 2$' "$WS/.luasync-progress" \
+  && ok || fail "records lost: $(cat "$WS/.luasync-progress")"
+key p
+wait_for 'Exercise nap:'
+key p
+wait_for 'Exercise spawn:'
+
 case_ "a save by rename is seen too"
 save_by_rename "$FIX/02-tasks/solutions/spawn.lua" "$WS/exercises/02-tasks/spawn.lua"
 wait_for 'spawn: all 2 checks pass'
-wait_for '2/5 exercises done'
+wait_for '3/5 exercises done'
 
-case_ "l lists the exercises, any key goes back"
+case_ "l lists the exercises: arrows move, Enter opens, a number jumps, Esc goes back"
 key l
-wait_for 'press any key to go back'
-wait_for '✓ spawn  Three workers'
-key x
+wait_for '^> +2 ✓ spawn .*Three workers.*\(current\)'
+wait_for '↑↓ move'
+key Down
+wait_for '^> +3 ✓ nap '
+key Down
+key Enter
+wait_for 'Exercise forget:'
+key l
+key 5
+wait_for 'go to exercise 5_'
+key Enter
+wait_for 'Exercise greet:'
+key l
+wait_for '^> +5 +greet'
+key Escape
+wait_for 'Exercise greet:'
+key l
+key 2
+key Enter
 wait_for 'Exercise spawn:'
 
 case_ "r asks, then resets to the starter file"
 key r
 wait_for 'Reset spawn to its starter file\? .*\(y/n\)'
 key y
-wait_for 'Reset to the starter file; your version is in'
+wait_for 'Reset to the starter file; your version is kept in'
 wait_for 'spawn: 1 of 2 checks failed'
 cmp -s "$WS/exercises/02-tasks/spawn.lua" "$FIX/02-tasks/exercises/spawn.lua" && ok || fail "not reset"
-[ -f "$WS/.luasync-backup/spawn.lua" ] && ok || fail "no backup"
+ls "$WS/.luasync-backup/spawn/"*.lua >/dev/null 2>&1 && ok || fail "no backup"
 
 case_ "r then n does not reset"
 key r
@@ -110,6 +141,19 @@ key C-c
 wait_for '^EXITED 0$'
 sleep 0.3
 grep -qE '(^| )icanon' "$TMP/stty" && ok || fail "terminal left raw"
+
+case_ "learn watch NAME starts at NAME"
+rm -f "$TMP/stty"
+tm kill-session -t $S 2>/dev/null
+tm new-session -d -s $S -x 60 -y 30 \
+  "cd '$WS' && LUASYNC_LESSONS='$FIX' '$LUASYNC_ABS' learn watch greet; echo \"EXITED \$?\"; sleep 60"
+wait_for 'Exercise greet:'
+case_ "long lines wrap at word boundaries"
+# 60 columns: the key line must break between words, not inside one.
+screen | grep -qE '(^|[^a-z])(previous|list|reset|check|quit)[a-z]' && fail "a word was cut" || ok
+screen | grep -qE '^.{61,}' && fail "a line is wider than the terminal" || ok
+key q
+wait_for '^EXITED 0$'
 
 case_ "progress survived the sessions"
 grep -q '^done kitchen$' "$WS/.luasync-progress" && grep -q '^done spawn$' "$WS/.luasync-progress" && ok \

@@ -123,9 +123,9 @@ expect_rc 1; expect_out '^before$'; expect_out 'greet.lua:2: boom'
 case_ "reset restores the starter and keeps a backup"
 learn reset kitchen
 expect_rc 0; expect_out 'exercises/01-waiting/kitchen.lua is the starter file again'
-expect_out 'Your version is in .*\.luasync-backup/kitchen.lua'
+expect_out 'Your version is kept in \.luasync-backup/kitchen/[0-9]{8}-[0-9]{6}\.lua'
 cmp -s "$WS/exercises/01-waiting/kitchen.lua" "$FIX/01-waiting/exercises/kitchen.lua" && ok || fail "not reset"
-cmp -s "$WS/.luasync-backup/kitchen.lua" "$FIX/01-waiting/solutions/kitchen.lua" && ok || fail "no backup"
+cmp -s "$WS/.luasync-backup/kitchen/"*.lua "$FIX/01-waiting/solutions/kitchen.lua" && ok || fail "no backup"
 grep -q '^done kitchen$' "$WS/.luasync-progress" && fail "still done" || ok
 
 case_ "a deleted exercise file"
