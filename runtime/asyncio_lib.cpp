@@ -16,6 +16,7 @@
 #include "modules.h"
 #include "options.h"
 #include "recorder.h"
+#include "swallow.h"
 #include "task.h"
 #include "traceback.h"
 
@@ -33,6 +34,16 @@ static int l_get_running_loop(lua_State* L) {
   Loop* loop = running_loop(L, "get_running_loop");
   lua_rawgetp(L, LUA_REGISTRYINDEX, loop);
   return 1;
+}
+
+// asyncio._warn(kind, text): a runtime warning from the Lua layer (see
+// report() in runtime.h), e.g. "timeout_not_closed".
+static int l_warn(lua_State* L) {
+  const char* kind = luaL_checkstring(L, 1);
+  size_t len = 0;
+  const char* text = luaL_checklstring(L, 2, &len);
+  report(L, kind, std::string(text, len), 0);
+  return 0;
 }
 
 static int l_current_task(lua_State* L) {
@@ -321,9 +332,12 @@ int open_asyncio(lua_State* L) {
       {"run", l_run},
       {"get_running_loop", l_get_running_loop},
       {"current_task", l_current_task},
+      {"pcall", swallow_pcall},
+      {"xpcall", swallow_xpcall},
       {"all_tasks", l_all_tasks},
       {"_check_options", l_check_options},
       {"_context", l_context},
+      {"_warn", l_warn},
       {nullptr, nullptr},
   };
   luaL_setfuncs(L, fns, 0);
@@ -349,6 +363,12 @@ void open_luasync_globals(lua_State* L) {
   lua_setglobal(L, "async");
   lua_getfield(L, -1, "await");
   lua_setglobal(L, "await");
+  // pcall and xpcall as Lua's, which in debug mode also notice a task
+  // swallowing its own cancellation (swallow.h).
+  lua_getfield(L, -1, "pcall");
+  lua_setglobal(L, "pcall");
+  lua_getfield(L, -1, "xpcall");
+  lua_setglobal(L, "xpcall");
   lua_getfield(L, -1, "time");  // asyncio.time: time.sleep, time.time, time.monotonic
   lua_remove(L, -2);
   lua_pushvalue(L, -1);

@@ -130,6 +130,10 @@ bool is_error(lua_State* L, int idx, ErrorClass cls);
 //   "shutdown_error"  a task that failed while asyncio.run shut down (idx: the task)
 //   "callback_error"  an error in a call_soon/call_later callback (idx: the callback)
 //   "slow_callback"   debug mode: a step or callback held the loop (idx: it)
+//   "swallowed_cancel" debug mode: a task's pcall caught its CancelledError
+//                     and it went on (swallow.h; idx: the task)
+//   "timeout_not_closed" debug mode: an asyncio.timeout() scope was never
+//                     closed (no <close>; idx: 0)
 // `text` is the whole message without a final newline. Goes to
 // Runtime::report_hook if set, else to stderr. Must not raise.
 void report(lua_State* L, const char* kind, const std::string& text, int idx = 0);

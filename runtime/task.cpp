@@ -9,6 +9,7 @@
 #include "loop.h"
 #include "options.h"
 #include "recorder.h"
+#include "swallow.h"
 #include "traceback.h"
 
 namespace luasync {
@@ -181,8 +182,30 @@ static void maybe_release(lua_State* L, Task* t) {
   }
 }
 
+// Calls the functions asyncio._at_task_end registered for the task at tidx
+// (errors in them are reported as callback errors).
+static void run_end_hooks(lua_State* L, int tidx, Task* t) {
+  t->has_end_hooks = false;
+  if (!lua_checkstack(L, 6)) return;
+  int top = lua_gettop(L);
+  if (lua_getiuservalue(L, tidx, UV_EXTRA) == LUA_TTABLE && lua_getfield(L, -1, "at_end") == LUA_TTABLE) {
+    lua_pushnil(L);
+    lua_setfield(L, top + 1, "at_end");
+    lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, top + 2));
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_rawgeti(L, top + 2, i);
+      if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        report(L, "callback_error", "Exception in a task's end hook: " + safe_tostring(L, -1), -1);
+        lua_pop(L, 1);
+      }
+    }
+  }
+  lua_settop(L, top);
+}
+
 // The task at tidx has finished one way or another: drop its thread.
 static void task_finished(lua_State* L, int tidx, Task* t) {
+  if (t->has_end_hooks) run_end_hooks(L, tidx, t);
   lua_pushnil(L);
   lua_setiuservalue(L, tidx, UV_THREAD);
   lua_pushnil(L);
@@ -207,6 +230,7 @@ static void push_cancel_msg(lua_State* L, int tidx) {
 // Ends the task as cancelled with the CancelledError at err_idx (kept as is,
 // so whoever awaits the task gets the very error raised inside it).
 static void finish_cancelled(lua_State* L, int tidx, Task* t, int err_idx) {
+  swallow_ended_cancelled(L, tidx, t, err_idx);
   lua_pushvalue(L, err_idx);
   lua_setiuservalue(L, tidx, UV_RESULT);
   t->state = Future::Cancelled;
@@ -228,6 +252,7 @@ static void finish_failed(lua_State* L, int tidx, Task* t, int err_idx) {
     finish_cancelled(L, tidx, t, err_idx);
     return;
   }
+  swallow_report(L, tidx, t, "failed with another error");
   future_set_exception(L, tidx, err_idx);
   task_finished(L, tidx, t);  // after: it releases the anchor of a done task
 }
@@ -370,6 +395,7 @@ void task_step(lua_State* L, Task* t) {
       push_error(L, ErrorClass::Cancelled, lua_isnil(L, -1) ? 0 : -1);
       finish_cancelled(L, tidx, t, -1);
     } else {
+      swallow_report(L, tidx, t, "returned normally");
       future_set_result(L, tidx, first, n);
       task_finished(L, tidx, t);
     }
@@ -402,6 +428,7 @@ bool task_cancel(lua_State* L, int idx, int msg_idx) {
   // then keeps its own request pending, as when a waiter is done already).
   if (t->in_cancel) return false;
   t->num_cancels_requested++;
+  if (t->swallowed) t->cancelled_again = true;
   Runtime* rt = runtime(L);
   if (t->waiting == Task::Wait::Future && rt->cancel_depth < 1000) {
     // Cancel what it waits on (Python: self._fut_waiter.cancel(msg)). Tasks
@@ -551,12 +578,33 @@ static int l_cancelling(lua_State* L) {
 
 static int l_uncancel(lua_State* L) {
   Task* t = check_task(L, 1);
+  swallow_uncancel(L, 1, t);
   if (t->num_cancels_requested > 0) {
     t->num_cancels_requested--;
     if (t->num_cancels_requested == 0) t->must_cancel = false;
   }
   lua_pushinteger(L, t->num_cancels_requested);
   return 1;
+}
+
+// asyncio._at_task_end(task, fn): calls fn() once the task is done (right
+// when it ends, before its done callbacks run; for debug-mode checks of
+// the Lua layer, such as a timeout scope never closed).
+static int l_at_task_end(lua_State* L) {
+  Task* t = check_task(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (t->done()) return 0;
+  push_extra(L, 1);
+  if (lua_getfield(L, -1, "at_end") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "at_end");
+  }
+  lua_pushvalue(L, 2);
+  lua_rawseti(L, -2, static_cast<lua_Integer>(lua_rawlen(L, -2)) + 1);
+  t->has_end_hooks = true;
+  return 0;
 }
 
 static int l_task_tostring(lua_State* L) {
@@ -594,6 +642,8 @@ void open_task(lua_State* L) {
 
   lua_pushcfunction(L, l_create_task);
   lua_setfield(L, -2, "create_task");
+  lua_pushcfunction(L, l_at_task_end);
+  lua_setfield(L, -2, "_at_task_end");
 }
 
 }  // namespace luasync

@@ -50,6 +50,11 @@ struct Task : Future {
   bool wake_cancelled = false;
   bool started = false;
   bool in_cancel = false;  // task_cancel is running for it (cycle guard)
+  // Debug mode: a pcall caught this task's CancelledError and it has not
+  // re-raised or uncancelled since (swallow.h; where: UV_EXTRA.swallowed_at).
+  bool swallowed = false;
+  bool cancelled_again = false;  // cancel() was called again since
+  bool has_end_hooks = false;    // UV_EXTRA.at_end: functions to call when it ends
   bool linked = false;
   Wait waiting = Wait::None;
   uint32_t timer_gen = 0;      // generation of the live timer entry

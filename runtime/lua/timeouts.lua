@@ -103,6 +103,24 @@ function Timeout:__tostring()
   return s .. ">"
 end
 
+-- Debug mode: a scope the program entered and never closed (no `<close>`)
+-- has no end, so its deadline may cancel the task anywhere later and no
+-- TimeoutError is ever raised. Warned when the task ends with the scope
+-- still open, naming where it was entered.
+local getinfo = debug and debug.getinfo
+local function watch_unclosed(self, task)
+  local info = getinfo and getinfo(3, "Sl")  -- the program (asyncio.timeout tail-calls enter)
+  if info == nil or info.currentline <= 0 or info.short_src:sub(1, 9) == "[asyncio]" then return end
+  local where = info.short_src .. ":" .. info.currentline
+  asyncio._at_task_end(task, function()
+    if self._state == ACTIVE or self._state == EXPIRING then
+      asyncio._warn("timeout_not_closed", where .. ": RuntimeWarning: the asyncio.timeout() scope entered here " ..
+        "was never closed: without <close> (local _ <close> = asyncio.timeout(s)) it has no end, so its " ..
+        "deadline can cancel the task anywhere later and no TimeoutError is raised")
+    end
+  end)
+end
+
 -- Makes an entered Timeout for the running task; port of `__aenter__`.
 local function enter(when)
   local task = asyncio.current_task()
@@ -114,6 +132,7 @@ local function enter(when)
     _cancelling = task:cancelling(),
   }, Timeout)
   self:reschedule(when)
+  if asyncio.get_running_loop():get_debug() then watch_unclosed(self, task) end
   return self
 end
 
