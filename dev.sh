@@ -23,6 +23,7 @@ PACKAGES=(
   libjansson-dev                # JSON (asyncio.json, response:json())
   libwslay-dev                  # websockets (http.ws_connect, request:upgrade_websocket)
   openssl python3-websockets    # TLS and websocket tests: openssl s_server/s_client, an independent websocket peer
+  libseccomp-dev                # the lesson sandbox's system-call filter
   libgtest-dev                  # C++ unit tests
   tmux                          # REPL tests drive a pseudo-terminal
   jq libxml2-utils              # grading tests check the JSON and JUnit reports (jq, xmllint)

@@ -1,6 +1,9 @@
 // catalog.cpp: see catalog.h.
 #include "catalog.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +24,27 @@ namespace fs = std::filesystem;
 std::string lessons_dir_from_env() {
   const char* d = std::getenv("LUASYNC_LESSONS");
   return d ? d : "";
+}
+
+// The absolute path of an executable program: `name` itself if it has a
+// slash, else found on PATH; "" if there is none.
+static std::string find_program(const std::string& name) {
+  auto runnable = [](const std::string& p) {
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
+  };
+  if (name.find('/') != std::string::npos) return name[0] == '/' && runnable(name) ? name : "";
+  const char* path = std::getenv("PATH");
+  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t colon = dirs.find(':', start);
+    std::string d = dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (!d.empty() && d[0] == '/' && runnable(d + "/" + name)) return d + "/" + name;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return "";
 }
 
 Exercise* Catalog::find_exercise(const std::string& name) {
@@ -246,6 +270,20 @@ bool Engine::build_catalog(std::string* err) {
         ex.grants.fs = lua_toboolean(L, -1);
         lua_getfield(L, -3, "subprocess");
         ex.grants.subprocess = lua_toboolean(L, -1);
+        lua_getfield(L, -4, "programs");
+        for (lua_Integer i = 1; lua_istable(L, -1) && lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
+          const char* name = lua_tostring(L, -1);
+          std::string path = name ? find_program(name) : "";
+          if (path.empty())
+            catalog_.problems.push_back("lessons/" + dir + "/lesson.lua: " + ex.name + " names the program '" +
+                                        (name ? name : "?") + "', which is not installed (not on PATH)");
+          else
+            ex.grants.programs.emplace_back(name, path);
+          lua_pop(L, 1);
+        }
+        if (!ex.grants.programs.empty() && !ex.grants.subprocess)
+          catalog_.problems.push_back("lessons/" + dir + "/lesson.lua: " + ex.name +
+                                      " names programs but has no subprocess grant");
       }
       lua_settop(L, exs);
       auto get = [&](const char* sub, std::string* out, bool* has) {

@@ -24,6 +24,9 @@ struct Grants {
   bool http = false;        // require("asyncio.http"), network streams
   bool fs = false;          // require("asyncio.fs") inside a private WORKDIR
   bool subprocess = false;  // asyncio.create_subprocess_exec
+  // Programs besides luasync that the subprocess grant may start: the
+  // names in the metadata and the absolute paths they were found at.
+  std::vector<std::pair<std::string, std::string>> programs;
 };
 
 struct CheckInfo {

@@ -19,6 +19,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "confine.h"
 #include "render.h"
 #include "workspace.h"
 
@@ -56,6 +57,8 @@ const char* kGradeUsage =
     "                      checked in this run (same exercise, path and bytes)\n"
     "  -v, --verbose       human format: every check, with the whole message\n"
     "  -q, --quiet         no progress on stderr\n"
+    "  --check-sandbox     print which layers of the sandbox work on this machine\n"
+    "                      (alone: `luasync grade --check-sandbox`)\n"
     "  -h, --help          this help\n"
     "\n"
     "merge: combines the --format json reports of shards (or of separate runs)\n"
@@ -630,6 +633,7 @@ int merge_main(int argc, char** argv) {
 
 int grade_main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "merge") == 0) return merge_main(argc - 1, argv + 1);
+  if (argc == 2 && std::strcmp(argv[1], "--check-sandbox") == 0) return check_sandbox_main();
   Options o;
   int rc = parse_options(argc, argv, 1, &o, false);
   if (rc >= 0) return rc;

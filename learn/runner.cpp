@@ -322,11 +322,22 @@ std::vector<ExerciseResult> Runner::run(
   // on up to batch_ - 1 more fresh entries of the same group that follow it.
   auto start = [&](const Pending& p) {
     std::deque<size_t> rest;
+    // A child is confined once, for the grants of its batch: only exercises
+    // with the same grants share one (and an fs exercise, whose WORKDIR is
+    // its own, never does). The others of the group stay queued, in order.
+    const Grants& gr = jobs[p.job].ex->grants;
+    auto same_grants = [&](const Grants& o) {
+      return !gr.fs && !o.fs && o.http == gr.http && o.subprocess == gr.subprocess && o.programs == gr.programs;
+    };
     if (p.first == 0) {
-      while (static_cast<int>(rest.size()) + 1 < batch_ && !pending.empty() && pending.front().first == 0 &&
-             jobs[pending.front().job].group == jobs[p.job].group) {
-        rest.push_back(pending.front().job);
-        pending.pop_front();
+      for (auto it = pending.begin(); static_cast<int>(rest.size()) + 1 < batch_ && it != pending.end();) {
+        if (it->first != 0 || jobs[it->job].group != jobs[p.job].group) break;
+        if (!same_grants(jobs[it->job].ex->grants)) {
+          ++it;
+          continue;
+        }
+        rest.push_back(it->job);
+        it = pending.erase(it);
       }
     }
     auto fail_start = [&](const std::string& why) {
@@ -334,6 +345,20 @@ std::vector<ExerciseResult> Runner::run(
       for (auto it = rest.rbegin(); it != rest.rend(); ++it) pending.push_front({*it, 0});
       return false;
     };
+    std::vector<SandboxJob> batch;
+    for (size_t k = 0; k <= rest.size(); k++) {
+      size_t j = k == 0 ? p.job : rest[k - 1];
+      SandboxJob& sj = batch.emplace_back();
+      sj.ex = jobs[j].ex;
+      sj.chunkname = "@" + results[j].file;
+      sj.workdir = workdirs[j];
+      sj.mode = jobs[j].mode;
+      sj.index = j;
+      sj.stream = jobs[j].stream;
+      sj.timeline = jobs[j].timeline;
+    }
+    confine_prepare(sandbox_confinement(batch, p.first, limits_));
+    int parent = getpid();
     int fds[2];
     // Close-on-exec: subprocesses an exercise starts must not hold the pipe.
     if (pipe2(fds, O_CLOEXEC) != 0) return fail_start(std::string("cannot start the sandbox: ") + std::strerror(errno));
@@ -349,22 +374,13 @@ std::vector<ExerciseResult> Runner::run(
       close(fds[0]);
       for (const Slot& s : slots) close(s.fd);
       for (int fd : close_in_children_) close(fd);
-      std::vector<SandboxJob> batch;
-      for (size_t k = 0; k <= rest.size(); k++) {
-        size_t j = k == 0 ? p.job : rest[k - 1];
-        SandboxJob& sj = batch.emplace_back();
-        sj.ex = jobs[j].ex;
-        sj.source = sources[j];
-        sj.chunkname = "@" + results[j].file;
-        sj.workdir = workdirs[j];
-        sj.mode = jobs[j].mode;
-        sj.index = j;
-        sj.stream = jobs[j].stream;
-        sj.timeline = jobs[j].timeline;
-      }
-      sandbox_child(engine_, batch, p.first, limits_, fds[1]);
+      for (SandboxJob& sj : batch) sj.source = sources[sj.index];
+      sandbox_child(engine_, batch, p.first, limits_, fds[1], parent);
     }
     close(fds[1]);
+    // Its own process group (the child makes it too: whichever comes
+    // first), so that everything it starts is killed with it.
+    setpgid(pid, pid);
     if (p.first == 0) started[p.job] = static_cast<double>(now_ns()) / 1e9;
     Slot s;
     s.job = p.job;
@@ -439,6 +455,10 @@ std::vector<ExerciseResult> Runner::run(
 
   // A child has ended: account for the check it was running, restart after it.
   auto reap = [&](Slot& s) {
+    // Everything the exercise started goes with it, whatever state it is
+    // in: its group is killed while the child (dead or alive) still holds
+    // the group's id, then the child is reaped.
+    kill(-s.pid, SIGKILL);
     int status = 0;
     while (waitpid(s.pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -456,6 +476,8 @@ std::vector<ExerciseResult> Runner::run(
       if (kind.empty()) {
         if (s.killed) {
           kind = "time";
+        } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU) {
+          kind = "time";  // the CPU backstop (RLIMIT_CPU)
         } else if (WIFSIGNALED(status)) {
           kind = "crash";
           sig = WTERMSIG(status);
@@ -525,6 +547,7 @@ std::vector<ExerciseResult> Runner::run(
         }
       }
       if (!s.killed && now > s.deadline) {
+        kill(-s.pid, SIGKILL);
         kill(s.pid, SIGKILL);
         s.killed = true;
       }

@@ -3,14 +3,19 @@
 // this file gives it the limits and the runs on a virtual-clock loop.
 #include "sandbox.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +25,8 @@
 
 #include "asyncio_lib.h"
 #include "catalog.h"
+#include "confine.h"
+#include "io.h"
 #include "runner.h"
 #include "coro.h"
 #include "executor.h"
@@ -360,6 +367,89 @@ void reset_budgets() {
   g_workers.tick_limit = g.tick_limit;
   g_workers.soft = g_mem.soft;
   g_workers.deadline_ns = g.deadline_ns;
+}
+
+// ---------------------------------------------------------------- I/O policy
+
+// The socket check (io.h, IoPolicy::net): with the http grant, binds only to
+// a loopback address, connections only to loopback ports where a server of
+// this process listens (the check's test server, or one the exercise
+// started); without it, nothing.
+bool is_loopback(const sockaddr* a) {
+  if (a->sa_family == AF_INET)
+    return (ntohl(reinterpret_cast<const sockaddr_in*>(a)->sin_addr.s_addr) >> 24) == 127;
+  if (a->sa_family == AF_INET6) {
+    const in6_addr& ad = reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(&ad)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&ad) && ad.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+bool net_loopback_servers(const sockaddr* a, bool bind) {
+  if (!is_loopback(a)) return false;
+  if (bind) return true;
+  int port = a->sa_family == AF_INET ? ntohs(reinterpret_cast<const sockaddr_in*>(a)->sin_port)
+                                     : ntohs(reinterpret_cast<const sockaddr_in6*>(a)->sin6_port);
+  return is_local_listener(port);
+}
+
+bool net_nothing(const sockaddr*, bool) { return false; }
+
+// The fs grant's quota: bytes asyncio.fs may still write in WORKDIR. Each
+// write is charged before it starts (what is overwritten or deleted is not
+// given back: a bound on the volume written, so also on the space used).
+constexpr size_t kFsQuota = 64u << 20;
+size_t g_fs_left = 0;
+char g_quota_msg[256];
+
+const char* charge_write(size_t bytes) {
+  if (bytes <= g_fs_left) {
+    g_fs_left -= bytes;
+    return nullptr;
+  }
+  std::snprintf(g_quota_msg, sizeof g_quota_msg,
+                "fs quota: an exercise may write at most %zu MB in WORKDIR (this write of %zu bytes would "
+                "pass it)",
+                kFsQuota >> 20, bytes);
+  return g_quota_msg;
+}
+
+size_t g_du = 0;
+int add_size(const char*, const struct stat* st, int type, struct FTW*) {
+  if (type == FTW_F) g_du += static_cast<size_t>(st->st_size);
+  return 0;
+}
+
+// Bytes in the files under dir (what earlier checks of the exercise left).
+size_t disk_usage(const std::string& dir) {
+  g_du = 0;
+  nftw(dir.c_str(), add_size, 16, FTW_PHYS);
+  return g_du;
+}
+
+// The environment of every program an exercise starts: nothing of the
+// grader's (no LD_PRELOAD, no loader or library variables), except the
+// sanitizers' options in sanitizer builds.
+void push_spawn_env(lua_State* L, const std::string& workdir) {
+  lua_createtable(L, 0, 6);
+  lua_pushliteral(L, "/usr/bin:/bin");
+  lua_setfield(L, -2, "PATH");
+  lua_pushliteral(L, "C.UTF-8");
+  lua_setfield(L, -2, "LANG");
+  lua_pushstring(L, workdir.empty() ? "/nonexistent" : workdir.c_str());
+  lua_setfield(L, -2, "HOME");
+  if (!workdir.empty()) {
+    lua_pushstring(L, workdir.c_str());
+    lua_setfield(L, -2, "TMPDIR");
+  }
+#ifdef LEARN_SANITIZED
+  for (const char* v : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+    if (const char* x = std::getenv(v)) {
+      lua_pushstring(L, x);
+      lua_setfield(L, -2, v);
+    }
+#endif
 }
 
 // ---------------------------------------------------------------- reports
@@ -867,14 +957,6 @@ void sandbox_push_natives(lua_State* L) {
   lua_setfield(L, -2, "msgh");
 }
 
-// The path of this luasync binary (subprocesses in exercises run it).
-static std::string self_exe() {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "luasync";
-  return std::string(buf, static_cast<size_t>(n));
-}
-
 // Limits the address space to what the process has now plus the Lua budget
 // and a generous margin: a backstop for memory that is not Lua's.
 static void limit_address_space(const Limits& limits) {
@@ -914,6 +996,8 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
   limit_address_space(limits);
   if (job.ex->grants.fs && !job.workdir.empty()) {
     if (chdir(job.workdir.c_str()) != 0) _exit(kExitInternal);
+    size_t used = disk_usage(job.workdir);
+    g_fs_left = used < kFsQuota ? kFsQuota - used : 0;
   } else if (home >= 0 && fchdir(home) != 0) {  // not the directory of an fs job before it
     _exit(kExitInternal);
   }
@@ -945,9 +1029,18 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
     lua_pushstring(L, job.workdir.c_str());
     lua_setfield(L, -2, "workdir");
   }
-  static const std::string exe = self_exe();
-  lua_pushstring(L, exe.c_str());
+  lua_pushstring(L, self_exe_path().c_str());
   lua_setfield(L, -2, "exe");
+  lua_createtable(L, 0, 2 * static_cast<int>(job.ex->grants.programs.size()));
+  for (const auto& [name, path] : job.ex->grants.programs) {
+    lua_pushstring(L, path.c_str());
+    lua_setfield(L, -2, name.c_str());
+    lua_pushstring(L, path.c_str());
+    lua_setfield(L, -2, path.c_str());
+  }
+  lua_setfield(L, -2, "programs");
+  push_spawn_env(L, job.ex->grants.fs ? job.workdir : std::string());
+  lua_setfield(L, -2, "env");
   set_number(L, lua_gettop(L), "max_output", static_cast<double>(limits.output));
   set_number(L, lua_gettop(L), "max_time", limits.virtual_seconds);
   if (job.mode == Mode::Run && job.stream) {
@@ -962,8 +1055,28 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
   return ok;
 }
 
+Confinement sandbox_confinement(const std::vector<SandboxJob>& jobs, int first, const Limits& limits) {
+  Confinement c;
+  const Grants& gr = jobs[0].ex->grants;
+  c.network = gr.http;
+  c.processes = gr.subprocess;
+  for (const auto& p : gr.programs) c.programs.push_back(p.second);
+  if (gr.fs) {
+    c.workdir = jobs[0].workdir;
+    c.file_size = kFsQuota;
+  }
+  // CPU: a backstop for C loops (the parent's real-time watchdog comes
+  // first), for every check the child may run.
+  size_t checks = 0;
+  for (const auto& j : jobs) checks += j.ex->checks.size();
+  checks -= std::min<size_t>(checks, static_cast<size_t>(first));
+  if (checks == 0) checks = 1;
+  c.cpu_seconds = static_cast<double>(checks) * (limits.real_seconds + 1) + 1;
+  return c;
+}
+
 [[noreturn]] void sandbox_child(Engine& engine, const std::vector<SandboxJob>& jobs, int first, const Limits& limits,
-                                int fd) {
+                                int fd, int parent) {
   g.fd = fd;
   g.limits = limits;
   restrict_runtime(engine.state());
@@ -977,8 +1090,19 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
     if (!std::getenv("LUASYNC_LEARN_DEBUG")) dup2(devnull, 2);
     if (devnull > 2) close(devnull);
   }
-  struct rlimit core = {0, 0};
-  setrlimit(RLIMIT_CORE, &core);
+  {
+    // The OS layers (confine.h), before any learner code. A layer that
+    // should work here and does not stops the checks (fail closed).
+    Confinement c = sandbox_confinement(jobs, first, limits);
+    c.parent = parent;
+    std::string err;
+    if (!confine(c, &err)) {
+      write_all("E\t" + encode_field("the sandbox could not be set up: " + err) + "\n");
+      _exit(kExitInternal);
+    }
+    if (sandbox_support().usable & kLayerSocketCheck) io_policy().net = c.network ? net_loopback_servers : net_nothing;
+    io_policy().write = charge_write;  // g_fs_left: 0 unless an fs job sets it
+  }
   int home = jobs.size() > 1 ? ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   for (size_t i = 0; i < jobs.size(); i++) {
     if (i > 0) write_all("J\t" + std::to_string(jobs[i].index) + "\n");
@@ -988,13 +1112,42 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
   _exit(kExitDone);
 }
 
+namespace {
+// `learn exec`'s real-time watchdog: the hook and the allocator watch the
+// clock, but C code (table.move over 2^31 elements, a finalizer) reaches
+// neither.
+void exec_alarm(int) {
+  static const char msg[] = "luasync: stopped: this program took more than its time limit of real time\n";
+  if (::write(2, msg, sizeof msg - 1) < 0) _exit(kExitRealTime);
+  _exit(kExitRealTime);
+}
+}  // namespace
+
 int sandbox_exec(Engine& engine, const std::string& code, const std::vector<std::string>& args, const Limits& limits) {
   g.fd = 1;
   g.exec = true;
   g.limits = limits;
   restrict_runtime(engine.state());
-  struct rlimit core = {0, 0};
-  setrlimit(RLIMIT_CORE, &core);
+  {
+    // The same OS layers as a sandbox child without grants (inside a
+    // sandbox they stack on the child's), in its process group.
+    Confinement c;
+    c.new_group = false;
+    c.cpu_seconds = limits.real_seconds + 1;
+    std::string err;
+    if (!confine(c, &err)) {
+      std::fprintf(stderr, "luasync: the sandbox could not be set up: %s\n", err.c_str());
+      return 1;
+    }
+    if (sandbox_support().usable & kLayerSocketCheck) io_policy().net = net_nothing;
+    io_policy().write = charge_write;
+  }
+  std::signal(SIGALRM, exec_alarm);
+  struct itimerval watchdog {};
+  double t = limits.real_seconds + 0.5;
+  watchdog.it_value.tv_sec = static_cast<time_t>(t);
+  watchdog.it_value.tv_usec = static_cast<suseconds_t>((t - std::floor(t)) * 1e6);
+  setitimer(ITIMER_REAL, &watchdog, nullptr);
   limit_address_space(limits);
   lua_State* L = engine.state();
   reset_budgets();

@@ -47,6 +47,8 @@
 #include <string>
 #include <vector>
 
+#include "confine.h"
+
 namespace luasync::learn {
 
 class Engine;
@@ -93,8 +95,12 @@ lua_State* sandbox_new_state();
 void sandbox_push_natives(lua_State* L);
 // In the child: runs `jobs` one after another (the first from check `first`
 // on), writing records to fd, and exits (never returns).
+// The OS confinement of a child that runs `jobs` (all with the same grants)
+// from check `first` on.
+Confinement sandbox_confinement(const std::vector<SandboxJob>& jobs, int first, const Limits& limits);
+// `parent` is the pid of the process that forked it.
 [[noreturn]] void sandbox_child(Engine& engine, const std::vector<SandboxJob>& jobs, int first, const Limits& limits,
-                                int fd);
+                                int fd, int parent);
 
 // `luasync learn exec -e CODE [args]`: runs CODE in this process with the
 // sandbox environment (no grants) and the limits, printing to stdout. What an

@@ -670,6 +670,8 @@ static int l_write_file(lua_State* L) {
   check_path(L, 1);
   size_t n;
   const char* p = luaL_checklstring(L, 2, &n);
+  if (auto charge = io_policy().write)
+    if (const char* refused = charge(n)) luaL_error(L, "%s", refused);
   bool atomic = false;
   static const char* const accepted[] = {"atomic", nullptr};
   if (check_options(L, 3, "write_file", accepted, 3)) {
@@ -753,9 +755,12 @@ static int l_file_read(lua_State* L) {
 static int l_file_write(lua_State* L) {
   File* f = check_file(L);
   int n = lua_gettop(L);
+  auto charge = io_policy().write;
   if (n == 2) {
     size_t len;
     const char* p = luaL_checklstring(L, 2, &len);
+    if (charge)
+      if (const char* refused = charge(len)) luaL_error(L, "%s", refused);
     f->push_write(L, p, len);
     return 1;
   }
@@ -769,6 +774,8 @@ static int l_file_write(lua_State* L) {
   luaL_pushresult(&b);
   size_t len;
   const char* p = lua_tolstring(L, -1, &len);
+  if (charge)
+    if (const char* refused = charge(len)) luaL_error(L, "%s", refused);
   f->push_write(L, p, len);
   return 1;
 }

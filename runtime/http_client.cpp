@@ -113,6 +113,13 @@ struct Transfer {
 // Is `url` served by this process: a loopback host and a port one of its
 // servers listens on? Such a transfer waits on this loop's own tasks (the
 // handler), never on the outside world.
+// Every connection curl opens (redirects included) goes through here, so
+// the lesson sandbox's socket check sees its address (io.h, IoPolicy).
+static curl_socket_t open_socket(void*, curlsocktype, struct curl_sockaddr* a) {
+  if (!net_allowed(&a->addr, false)) return CURL_SOCKET_BAD;
+  return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 bool is_local_target(const std::string& url) {
   CURLU* u = curl_url();
   if (!u) return false;
@@ -823,6 +830,7 @@ int l_session_request(lua_State* L) {
   }
   if (!verify) curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
   if (!verify || !check_hostname) curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 
   bool has_body = lua_type(L, 5) == LUA_TSTRING;
   size_t body_len = 0;

@@ -845,7 +845,9 @@ int l_listen(lua_State* L) {
   uv_tcp_init(loop->uv(), &s->listener);
   s->listener.data = s;
   s->open_handles = 1;
-  int rc = uv_tcp_bind(&s->listener, reinterpret_cast<struct sockaddr*>(&addr), 0);
+  int rc = net_allowed(reinterpret_cast<struct sockaddr*>(&addr), true)
+               ? uv_tcp_bind(&s->listener, reinterpret_cast<struct sockaddr*>(&addr), 0)
+               : UV_EACCES;
   if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&s->listener), static_cast<int>(backlog), on_accept);
   if (rc != 0) {
     // Close what we opened; the userdata frees the rest once it has closed.

@@ -225,4 +225,14 @@ void remove_local_listener(int port) {
 
 bool is_local_listener(int port) { return t_local_listeners.count(port) != 0; }
 
+IoPolicy& io_policy() {
+  static IoPolicy policy;
+  return policy;
+}
+
+bool net_allowed(const struct sockaddr* addr, bool bind) {
+  auto check = io_policy().net;
+  return !check || check(addr, bind);
+}
+
 }  // namespace luasync

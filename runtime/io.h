@@ -146,4 +146,20 @@ void add_local_listener(int port);
 void remove_local_listener(int port);
 bool is_local_listener(int port);
 
+// Hooks of the lesson sandbox (learn/sandbox.cpp), through which the I/O
+// layer asks before it acts. Unset (the default), everything is allowed.
+struct IoPolicy {
+  // May this TCP connection (bind = false) or bind (bind = true) happen?
+  // Asked by streams, servers, the HTTP client (for every connection it
+  // opens, redirects included) and the HTTP server; a refusal fails it
+  // with EACCES.
+  bool (*net)(const struct sockaddr* addr, bool bind) = nullptr;
+  // Charges `bytes` that asyncio.fs is about to write; returns nullptr, or
+  // the message of the error that refuses the write.
+  const char* (*write)(size_t bytes) = nullptr;
+};
+IoPolicy& io_policy();
+// io_policy().net, or true when unset.
+bool net_allowed(const struct sockaddr* addr, bool bind);
+
 }  // namespace luasync

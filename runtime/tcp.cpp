@@ -62,7 +62,7 @@ class Server final : public IoObject {
   // Binds and listens; returns a libuv error or 0.
   int listen(const sockaddr* addr, int backlog) {
     tcp_port_ = true;
-    int r = uv_tcp_bind(&h_.tcp, addr, 0);
+    int r = net_allowed(addr, true) ? uv_tcp_bind(&h_.tcp, addr, 0) : UV_EACCES;
     if (r == 0) r = uv_listen(&h_.stream, backlog, connection_cb);
     if (r == 0) {
       sockaddr_storage ss;
@@ -504,6 +504,11 @@ class Connector final : public AddrRequest {
  private:
   void try_next(lua_State* L) {
     while (next_ < addrs_.size()) {
+      if (!net_allowed(reinterpret_cast<sockaddr*>(&addrs_[next_]), false)) {
+        next_++;
+        last_err_ = UV_EACCES;
+        continue;
+      }
       auto* s = new Stream(loop(), Stream::Kind::Tcp, limit_);
       creq_.data = this;
       int r = uv_tcp_connect(&creq_, s->tcp(), reinterpret_cast<sockaddr*>(&addrs_[next_++]), connect_cb);

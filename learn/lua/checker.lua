@@ -42,46 +42,72 @@ local d_getmetatable, d_setmetatable, d_getregistry = debug.getmetatable, debug.
 local loaded = package.loaded
 local sealed = {}  -- { t = table, saved = {k = v}, mt = its metatable }
 
-local function seal_table(t, seen, depth)
-  if type(t) ~= "table" or seen[t] then return end
+-- Every table reachable from those roots through fields, keys and
+-- metatables is sealed, however deep (a class's metatable is its base
+-- class, whose methods are a table of their own...), except the engine's
+-- globals and module registry, which exercises never see (they get fresh
+-- copies), and weak tables (caches, not shared by design).
+local not_shared = { [_G] = true, [loaded] = true, [package.preload] = true, [package] = true }
+
+local function seal_table(t, seen)
+  if type(t) ~= "table" or seen[t] or not_shared[t] then return end
   seen[t] = true
   local mt = d_getmetatable(t)
-  if mt and rawget(mt, "__mode") then return end  -- a weak cache, not something shared by design
+  if mt and rawget(mt, "__mode") then return end
   local saved = {}
   for k, v in next, t do saved[k] = v end
   sealed[#sealed + 1] = { t = t, saved = saved, mt = mt }
-  if depth > 0 then
-    seal_table(mt, seen, depth - 1)
-    for _, v in next, saved do seal_table(v, seen, depth - 1) end
+  seal_table(mt, seen)
+  for k, v in next, saved do
+    seal_table(k, seen)
+    seal_table(v, seen)
   end
 end
 
-local function seal()
+-- Also math.random's state: each exercise starts from the same seed.
+local m_randomseed = math.randomseed
+local seed1, seed2
+
+local function seal(extra)
   sealed = {}
   local seen = {}
   for name, m in next, loaded do
-    if name == "asyncio" or s_sub(name, 1, 8) == "asyncio." then seal_table(m, seen, 2) end
+    if name == "asyncio" or s_sub(name, 1, 8) == "asyncio." then seal_table(m, seen) end
   end
   for k, v in next, d_getregistry() do
-    if type(k) == "string" and k ~= "_LOADED" and k ~= "_PRELOAD" then seal_table(v, seen, 1) end
+    if type(k) == "string" and k ~= "_LOADED" and k ~= "_PRELOAD" then seal_table(v, seen) end
   end
+  for _, t in next, extra do seal_table(t, seen) end
+  seed1, seed2 = m_randomseed()
 end
 
 -- In C (native.restore): Lua loops here would run under the instruction
 -- hook, before every exercise.
-local function restore() native.restore(sealed) end
+local function restore()
+  native.restore(sealed)
+  if seed1 then m_randomseed(seed1, seed2) end
+end
 
 -- The string metatable is shared by everything in the state: learner code
--- gets a read-only view of it (getmetatable("") returns the view).
+-- gets a read-only view of it (getmetatable("") returns the view), and
+-- methods of strings ("x"):f come from a copy of the string library
+-- without dump (string.dump would show the checks' own functions).
+local string_tables
 do
   local function refuse() error("the string metatable cannot be changed in exercises", 2) end
-  local lib = setmetatable({}, { __index = string, __newindex = refuse, __metatable = false })
+  local methods = {}
+  for k, v in next, string do methods[k] = v end
+  methods.dump = nil
+  local lib = setmetatable({}, { __index = methods, __newindex = refuse, __metatable = false })
   local view = setmetatable({}, {
     __index = function(_, k) if k == "__index" then return lib end end,
     __newindex = refuse,
     __metatable = false,
   })
-  rawset(getmetatable(""), "__metatable", view)
+  local smt = getmetatable("")
+  rawset(smt, "__index", methods)
+  rawset(smt, "__metatable", view)
+  string_tables = { smt, methods, lib, view }
 end
 
 -- ---------------------------------------------------------------- formatting
@@ -197,6 +223,8 @@ local function setup(ctx)
   job.workdir = ctx.workdir
   job.exercise = ctx.exercise
   job.exe = ctx.exe or "luasync"
+  job.programs = ctx.programs or {}
+  job.env = ctx.env or {}
   job.direct = ctx.direct
   job.stream = ctx.stream
   job.short_src = d_getinfo(load("return", ctx.chunkname), "S").short_src
@@ -389,9 +417,45 @@ end
 
 -- The asyncio functions each grant opens.
 local needs_grant = {
-  open_connection = "http", start_server = "http", open_unix_connection = "http", start_unix_server = "http",
+  open_connection = "http", start_server = "http",
   create_subprocess_exec = "subprocess", create_subprocess_shell = "subprocess",
 }
+-- Never, whatever the grants: a Unix socket's path can lead to any daemon
+-- of the machine.
+local never = {
+  open_unix_connection = " (Unix sockets could reach the machine's daemons)",
+  start_unix_server = " (Unix sockets could reach the machine's daemons)",
+}
+
+-- create_subprocess_exec's options an exercise may give, and what each may be.
+local stdio_modes = { pipe = true, devnull = true, inherit = true }
+local function check_spawn_options(opts)
+  local clean = {}
+  for k, v in next, opts do
+    if k == "stdin" or k == "stdout" or k == "stderr" then
+      if not stdio_modes[v] then
+        error(s_format("asyncio.create_subprocess_exec: option '%s' must be \"pipe\", \"devnull\" or " ..
+          "\"inherit\" (got %s)", k, show(v)), 3)
+      end
+      clean[k] = v
+    elseif k == "cwd" then
+      local inside = type(v) == "string" and job.workdir and native.path_inside(v, job.workdir)
+      if not inside then
+        error(s_format("asyncio.create_subprocess_exec: option 'cwd' (%s) must be a directory inside WORKDIR",
+          show(v)), 3)
+      end
+      clean.cwd = inside
+    elseif k == "env" then
+      error("asyncio.create_subprocess_exec: option 'env' is not allowed in exercises (every program gets " ..
+        "the same minimal environment)", 3)
+    else
+      error(s_format("asyncio.create_subprocess_exec: unknown option %s (exercises may give stdin, stdout, " ..
+        "stderr and cwd)", type(k) == "string" and "'" .. k .. "'" or show(k)), 3)
+    end
+  end
+  clean.env = job.env
+  return clean
+end
 
 local base = {}
 for _, k in pairs({ "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select", "tonumber",
@@ -458,24 +522,46 @@ function make_env()
       write_out(format(fut, opts))
     end
   end
+  for k, why in next, never do
+    if a[k] ~= nil then a[k] = unavailable("asyncio." .. k, why) end
+  end
   if job.grants.subprocess and real_asyncio.create_subprocess_exec then
     -- Only luasync itself, which runs the code in this same sandbox
-    -- (`luasync learn exec`): the grant is parallelism, not a way out.
+    -- (`luasync learn exec`): the grant is parallelism, not a way out; or a
+    -- program the lesson names (grants.programs). Always with a fresh,
+    -- minimal environment (no LD_PRELOAD or other loader variable).
     local real_exec = real_asyncio.create_subprocess_exec
     a.create_subprocess_exec = function(program, ...)
-      if program ~= "luasync" and program ~= job.exe then
-        error(s_format("asyncio.create_subprocess_exec(%s): exercises may only start luasync itself " ..
-          "(arg[-1], or \"luasync\")", show(program)), 2)
+      local path = job.programs[program]
+      if program ~= "luasync" and program ~= job.exe and not path then
+        local names = "luasync itself (arg[-1], or \"luasync\")"
+        for name in next, job.programs do
+          if s_sub(name, 1, 1) ~= "/" then names = names .. ", " .. name end
+        end
+        error(s_format("asyncio.create_subprocess_exec(%s): exercises may only start %s", show(program), names), 2)
       end
       spawned = spawned + 1
       if spawned > kMaxSpawn then
         error(s_format("asyncio.create_subprocess_exec: exercises may start at most %d processes", kMaxSpawn), 2)
       end
       local args = pack(...)
+      local opts = {}
+      if args.n > 0 and type(args[args.n]) == "table" then
+        opts = args[args.n]
+        args.n = args.n - 1
+      end
+      for i = 1, args.n do
+        if type(args[i]) ~= "string" and type(args[i]) ~= "number" then
+          error(s_format("bad argument #%d to 'create_subprocess_exec' (string expected, got %s)", i + 1,
+            type(args[i])), 2)
+        end
+      end
+      args[args.n + 1] = check_spawn_options(opts)
+      if path then return real_exec(path, t_unpack(args, 1, args.n + 1)) end
       if args[1] ~= "-e" or type(args[2]) ~= "string" then
         error("asyncio.create_subprocess_exec: exercises may only run luasync with -e CODE", 2)
       end
-      return real_exec(job.exe, "learn", "exec", t_unpack(args, 1, args.n))
+      return real_exec(job.exe, "learn", "exec", t_unpack(args, 1, args.n + 1))
     end
     a.create_subprocess_shell = unavailable("asyncio.create_subprocess_shell",
       " (use asyncio.create_subprocess_exec(\"luasync\", \"-e\", code))")
@@ -772,7 +858,7 @@ function M.seal()
   for name in next, package.preload do
     if s_sub(name, 1, 8) == "asyncio." then pcall(real_require, name) end
   end
-  seal()
+  seal(string_tables)
   return #sealed
 end
 

@@ -15,7 +15,7 @@ for s in correct partial starter nothing hostile-syntax_error hostile-not_utf8 h
          hostile-bad_tostring_error hostile-string_metatable hostile-write_report; do
   cp -a "$FIX/submissions/$s" "$SUBS/"
 done
-grade() { run grade --lessons "$LESSONS" -q --time-limit 2 "$@"; }
+grade() { run grade --lessons "$LESSONS" -q --time-limit 30 "$@"; }
 jqe() { jq -e "$@" >/dev/null 2>&1 && ok || fail "jq $1 is false"; }
 
 case_ "the whole run"
