@@ -504,15 +504,23 @@ int cmd_restore(Ctx& c) {
 
 }  // namespace
 
-// `luasync learn exec -e CODE [args...]` (see sandbox_exec).
+// `luasync learn exec [--time-limit S] -e CODE [args...]` (see sandbox_exec;
+// exercises pass their check's time limit).
 static int exec_main(int argc, char** argv) {
-  if (argc < 3 || std::strcmp(argv[1], "-e") != 0) return usage_error("exec needs -e CODE");
+  Limits limits;
+  int i = 1;
+  if (i + 1 < argc && std::strcmp(argv[i], "--time-limit") == 0) {
+    double s = std::atof(argv[i + 1]);
+    if (s <= 0) return usage_error("option '--time-limit' needs a number of seconds");
+    limits.real_seconds = s;
+    i += 2;
+  }
+  if (argc < i + 2 || std::strcmp(argv[i], "-e") != 0) return usage_error("exec needs -e CODE");
   Engine engine;
   std::string err;
   if (!engine.open_bare(&err)) return fail_msg(err);
-  std::vector<std::string> args(argv + 3, argv + argc);
-  Limits limits;
-  return sandbox_exec(engine, argv[2], args, limits);
+  std::vector<std::string> args(argv + i + 2, argv + argc);
+  return sandbox_exec(engine, argv[i + 1], args, limits);
 }
 
 int learn_main(int argc, char** argv) {

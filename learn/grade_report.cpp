@@ -1,10 +1,11 @@
 // grade_report.cpp: the report formats of `luasync grade` (docs/grading.md
 // has each schema) and reading a JSON report back (`luasync grade merge`).
 //
-// Every string that reaches a report went through normalize_message or
-// is repaired here, so a report is valid UTF-8 whatever the learner's code
-// printed or raised; JSON escapes control characters, XML (where they are
-// not allowed even as references) replaces them.
+// Every string that reaches a report went through normalize_message (or,
+// for a submission's name, escape_name) or is repaired here, so a report is
+// valid UTF-8 with no control characters but newline and tab, whatever the
+// learner's code printed or raised (escape.h); JSON and XML escaping come
+// on top, as a second line of defence.
 #include <jansson.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "escape.h"
 #include "grade.h"
 #include "render.h"
 
@@ -131,6 +133,17 @@ std::string normalize_message(const std::string& msg) {
     while (end < s.size() && std::isalnum(static_cast<unsigned char>(s[end]))) end++;
     s.replace(start, end - start, "WORKDIR");
   }
+  // Ports of loopback servers (the checks' test servers bind port 0: the
+  // kernel picks a different one every run).
+  for (const char* host : {"127.0.0.1:", "localhost:", "[::1]:", "127.0.0.1 port "}) {
+    size_t hl = std::strlen(host);
+    for (size_t at = 0; (at = s.find(host, at)) != std::string::npos;) {
+      size_t d = at + hl, e = d;
+      while (e < s.size() && std::isdigit(static_cast<unsigned char>(s[e]))) e++;
+      if (e > d) s.replace(d, e - d, "PORT");
+      at = d;
+    }
+  }
   if (s.size() > kMaxMessage) {
     size_t cut = kMaxMessage;
     while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) cut--;
@@ -138,7 +151,7 @@ std::string normalize_message(const std::string& msg) {
     s.resize(cut);
     s += "\n… (" + std::to_string(more) + " more bytes)";
   }
-  return repair_utf8(s);
+  return escape_controls(repair_utf8(s));
 }
 
 namespace {
@@ -257,7 +270,7 @@ std::string summary_line(const GradedSubmission& s) {
 // ---------------------------------------------------------------- human
 
 std::string human_submission(const GradedSubmission& s, const Term& t, bool verbose) {
-  std::string out = t.bold(s.path) + ": " + summary_line(s) + "\n";
+  std::string out = t.bold(escape_name(s.path)) + ": " + summary_line(s) + "\n";
   size_t width = 0;
   for (const auto& e : s.exercises) width = std::max(width, e.name.size());
   for (const auto& e : s.exercises) {
@@ -304,13 +317,13 @@ std::string human(const GradeReport& r, bool color, bool verbose) {
   for (const auto& s : r.submissions) out += human_submission(s, t, verbose) + "\n";
   // The summary table.
   size_t w = std::strlen("submission");
-  for (const auto& s : r.submissions) w = std::max(w, s.path.size());
+  for (const auto& s : r.submissions) w = std::max(w, escape_name(s.path).size());
   out += t.bold(pad("submission", w) + "  " + pad("score", 13) + "  " + pad("%", 6) + "  exercises passed") + "\n";
   double sum_pct = 0;
   for (const auto& s : r.submissions) {
     double max = s.max_score();
     sum_pct += max > 0 ? s.score() / max * 100 : 0;
-    out += pad(s.path, w) + "  " + pad(num(s.score()) + "/" + num(max), 13) + "  " +
+    out += pad(escape_name(s.path), w) + "  " + pad(num(s.score()) + "/" + num(max), 13) + "  " +
            pad(percent(s.score(), max), 6) + "  " + std::to_string(s.passed_count()) + "/" +
            std::to_string(s.exercises.size()) + "\n";
   }
@@ -341,7 +354,7 @@ std::string json(const GradeReport& r) {
   for (size_t i = 0; i < r.submissions.size(); i++) {
     const auto& s = r.submissions[i];
     o += i ? ",\n    {\n" : "\n    {\n";
-    o += "      \"submission\": " + json_str(s.path) + ",\n";
+    o += "      \"submission\": " + json_str(escape_name(s.path)) + ",\n";
     o += "      \"layout\": " + json_str(s.layout) + ",\n";
     o += "      \"score\": " + num(s.score()) + ",\n";
     o += "      \"max_score\": " + num(s.max_score()) + ",\n";
@@ -395,7 +408,7 @@ std::string junit(const GradeReport& r) {
     size_t st = 0, sf = 0;
     for (const auto& e : s.exercises)
       for (const auto& c : e.checks) st++, sf += !c.passed;
-    o += "  <testsuite name=\"" + xml(s.path, true) + "\" tests=\"" + std::to_string(st) + "\" failures=\"" +
+    o += "  <testsuite name=\"" + xml(escape_name(s.path), true) + "\" tests=\"" + std::to_string(st) + "\" failures=\"" +
          std::to_string(sf) + "\" errors=\"0\" skipped=\"0\"";
     if (r.timing) o += " time=\"" + secs(s.seconds) + "\"";
     o += ">\n    <properties>\n";
@@ -432,7 +445,7 @@ std::string plain_breakdown(const GradedSubmission& s) {
 
 std::string gradescope_one(const GradedSubmission& s, bool timing, bool with_path) {
   std::string o = "{\n";
-  if (with_path) o += "  \"submission\": " + json_str(s.path) + ",\n";
+  if (with_path) o += "  \"submission\": " + json_str(escape_name(s.path)) + ",\n";
   o += "  \"score\": " + num(s.score()) + ",\n";
   if (timing) o += "  \"execution_time\": " + secs(s.seconds) + ",\n";
   o += "  \"output\": " + json_str(plain_breakdown(s)) + ",\n";
@@ -458,7 +471,7 @@ std::string gradescope_one(const GradedSubmission& s, bool timing, bool with_pat
 std::string prairielearn_one(const GradedSubmission& s, bool with_path) {
   double max = s.max_score();
   std::string o = "{\n";
-  if (with_path) o += "  \"submission\": " + json_str(s.path) + ",\n";
+  if (with_path) o += "  \"submission\": " + json_str(escape_name(s.path)) + ",\n";
   o += "  \"gradable\": true,\n";
   o += "  \"score\": " + num(max > 0 ? s.score() / max : 0) + ",\n";
   o += "  \"message\": " + json_str(summary_line(s)) + ",\n";
@@ -557,7 +570,7 @@ bool read_json_report(const std::string& path, GradeReport* report, std::string*
   json_t* js;
   json_array_foreach(subs, i, js) {
     GradedSubmission s;
-    s.path = get_str(js, "submission");
+    s.path = unescape_name(get_str(js, "submission"));
     s.layout = get_str(js, "layout");
     s.seconds = get_num(js, "seconds");
     if (s.path.empty()) {

@@ -18,6 +18,7 @@
 #include <deque>
 #include <filesystem>
 
+#include "escape.h"
 #include "modules.h"
 #include "runtime.h"
 
@@ -231,12 +232,16 @@ struct Pending {
 
 uint64_t now_ns() { return uv_hrtime(); }
 
+// A record's fields. Everything in them may come from the learner's code
+// (messages, what it printed): control characters are escaped here, once
+// for every command that shows them (escape.h).
 std::vector<std::string> split_record(const std::string& line) {
   std::vector<std::string> f;
   size_t start = 0;
   for (;;) {
     size_t tab = line.find('\t', start);
-    f.push_back(decode_field(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start)));
+    f.push_back(escape_controls(
+        decode_field(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start))));
     if (tab == std::string::npos) break;
     start = tab + 1;
   }
@@ -262,9 +267,12 @@ std::vector<ExerciseResult> Runner::run(
     lua_State* L = engine_.state();
     int top = lua_gettop(L);
     engine_.push_checker();
-    if (lua_getfield(L, -1, "seal") == LUA_TFUNCTION && lua_pcall(L, 0, 0, 0) != LUA_OK)
+    if (lua_getfield(L, -1, "seal") == LUA_TFUNCTION && lua_pcall(L, 0, 2, 0) != LUA_OK)
       std::fprintf(stderr, "luasync: the lesson engine could not record its shared tables: %s\n",
                    safe_tostring(L, -1).c_str());  // a bug of ours: say so, and go on
+    else if (std::getenv("LUASYNC_LEARN_DEBUG"))
+      std::fprintf(stderr, "luasync: %lld shared tables and %lld upvalues sealed\n",
+                   static_cast<long long>(lua_tointeger(L, -2)), static_cast<long long>(lua_tointeger(L, -1)));
     lua_settop(L, top);
     lua_gc(L, LUA_GCCOLLECT);
     aged_ = true;

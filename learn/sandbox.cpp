@@ -396,6 +396,20 @@ bool net_loopback_servers(const sockaddr* a, bool bind) {
 
 bool net_nothing(const sockaddr*, bool) { return false; }
 
+// Runtime::trusted_function: whether a __tostring the runtime meets in a
+// finalizer (where the instruction hook does not run) may be called: C
+// functions and the code of luasync and of the lessons' checks, never the
+// learner's.
+bool trusted_function(lua_State* L, int idx) {
+  if (lua_iscfunction(L, idx)) return true;
+  if (lua_type(L, idx) != LUA_TFUNCTION) return false;
+  lua_Debug ar;
+  lua_pushvalue(L, idx);
+  if (!lua_getinfo(L, ">S", &ar) || !ar.source) return false;
+  return std::strncmp(ar.source, "@[", 2) == 0 || std::strncmp(ar.source, "@lessons/", 9) == 0;
+}
+
+
 // The fs grant's quota: bytes asyncio.fs may still write in WORKDIR. Each
 // write is charged before it starts (what is overwritten or deleted is not
 // given back: a bound on the volume written, so also on the space used).
@@ -426,6 +440,12 @@ size_t disk_usage(const std::string& dir) {
   g_du = 0;
   nftw(dir.c_str(), add_size, 16, FTW_PHYS);
   return g_du;
+}
+
+// The I/O policy and the runtime hooks of a process that runs learner code.
+void set_policies(bool network) {
+  if (sandbox_support().usable & kLayerSocketCheck) io_policy().net = network ? net_loopback_servers : net_nothing;
+  io_policy().write = charge_write;  // g_fs_left: 0 unless an fs job sets it
 }
 
 // The environment of every program an exercise starts: nothing of the
@@ -564,10 +584,33 @@ int l_write(lua_State* L) {
   return 0;
 }
 
-// restore(sealed): puts the shared tables back as checker.lua's seal() found
-// them; sealed is an array of {t = table, saved = {k = v}, mt = metatable}.
+// restore(sealed, upvalues): puts the shared tables back as checker.lua's
+// seal() found them; sealed is an array of {t = table, saved = {k = v}, mt =
+// metatable}, upvalues a flat array of (function, index, value) and n.
 int l_restore(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_getfield(L, 2, "n");
+  lua_Integer nup = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  for (lua_Integer k = 1; k + 2 <= nup; k += 3) {
+    lua_rawgeti(L, 2, k);      // the function
+    lua_rawgeti(L, 2, k + 1);  // the index
+    int i = static_cast<int>(lua_tointeger(L, -1));
+    lua_pop(L, 1);
+    lua_rawgeti(L, 2, k + 2);  // the value it had
+    if (!lua_getupvalue(L, -2, i)) {
+      lua_pop(L, 2);
+      continue;
+    }
+    if (!lua_rawequal(L, -1, -2)) {
+      lua_pop(L, 1);
+      lua_setupvalue(L, -2, i);  // pops the value it had
+    } else {
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);  // the function
+  }
   lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, 1));
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, 1, i);  // entry
@@ -1047,6 +1090,7 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "stream");
   }
+  set_number(L, lua_gettop(L), "time_limit", limits.real_seconds);
   engine.push_checks(*job.ex);
   lua_pushinteger(L, first + 1);
   bool ok = lua_pcall(L, 3, 0, 0) == LUA_OK;
@@ -1100,8 +1144,8 @@ Confinement sandbox_confinement(const std::vector<SandboxJob>& jobs, int first, 
       write_all("E\t" + encode_field("the sandbox could not be set up: " + err) + "\n");
       _exit(kExitInternal);
     }
-    if (sandbox_support().usable & kLayerSocketCheck) io_policy().net = c.network ? net_loopback_servers : net_nothing;
-    io_policy().write = charge_write;  // g_fs_left: 0 unless an fs job sets it
+    set_policies(c.network);
+    runtime(engine.state())->trusted_function = trusted_function;
   }
   int home = jobs.size() > 1 ? ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   for (size_t i = 0; i < jobs.size(); i++) {
@@ -1117,7 +1161,7 @@ namespace {
 // clock, but C code (table.move over 2^31 elements, a finalizer) reaches
 // neither.
 void exec_alarm(int) {
-  static const char msg[] = "luasync: stopped: this program took more than its time limit of real time\n";
+  static const char msg[] = "luasync: stopped: this program took more than its limit of real time\n";
   if (::write(2, msg, sizeof msg - 1) < 0) _exit(kExitRealTime);
   _exit(kExitRealTime);
 }
@@ -1134,13 +1178,14 @@ int sandbox_exec(Engine& engine, const std::string& code, const std::vector<std:
     Confinement c;
     c.new_group = false;
     c.cpu_seconds = limits.real_seconds + 1;
+    c.file_size = RLIM_INFINITY;  // its stdout may be a file; it opens none (Lua sandbox, Landlock)
     std::string err;
     if (!confine(c, &err)) {
       std::fprintf(stderr, "luasync: the sandbox could not be set up: %s\n", err.c_str());
       return 1;
     }
-    if (sandbox_support().usable & kLayerSocketCheck) io_policy().net = net_nothing;
-    io_policy().write = charge_write;
+    set_policies(false);
+    runtime(engine.state())->trusted_function = trusted_function;
   }
   std::signal(SIGALRM, exec_alarm);
   struct itimerval watchdog {};

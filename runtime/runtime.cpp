@@ -90,6 +90,16 @@ static int tostring_protected(lua_State* L) {
 std::string safe_tostring(lua_State* L, int idx) {
   idx = lua_absindex(L, idx);
   if (!lua_checkstack(L, 4)) return "?";
+  Runtime* rt = runtime(L);
+  if (rt && rt->trusted_function && luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL) {
+    bool trusted = rt->trusted_function(L, lua_gettop(L));
+    lua_pop(L, 1);
+    if (!trusted) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%s: %p", luaL_typename(L, idx), lua_topointer(L, idx));
+      return buf;
+    }
+  }
   lua_pushcfunction(L, tostring_protected);
   lua_pushvalue(L, idx);
   std::string out;

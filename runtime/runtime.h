@@ -98,6 +98,13 @@ struct Runtime {
   // Where the runtime's warnings go (see report()); empty: stderr. The
   // lesson sandbox sets it to capture them.
   std::function<void(lua_State* L, const char* kind, const std::string& text, int idx)> report_hook;
+  // The lesson sandbox (learn/sandbox.cpp): when set, safe_tostring calls a
+  // value's __tostring only if trusted_function(L, index of the function)
+  // says it is not learner code, and otherwise describes the value without
+  // it ("table: 0x..."). The runtime describes values in finalizers (which
+  // Lua runs without hooks, so outside the sandbox's instruction budget)
+  // and in its warnings: learner code must run in neither.
+  bool (*trusted_function)(lua_State* L, int idx) = nullptr;
 };
 
 // The runtime of the state L belongs to (never null after luaopen_asyncio).

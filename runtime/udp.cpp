@@ -6,6 +6,7 @@
 #include <cstring>
 #include <deque>
 #include <string>
+#include <utility>
 
 #include "io.h"
 #include "traceback.h"
@@ -30,13 +31,24 @@ class Datagram final : public IoObject {
   // Binds and/or connects; returns a libuv error or 0.
   int open(const sockaddr* local, const sockaddr* remote, bool reuse_port, bool broadcast) {
     int r = 0;
-    if (local) r = uv_udp_bind(&udp_, local, reuse_port ? UV_UDP_REUSEADDR : 0);
+    if (local) r = net_allowed(local, true) ? uv_udp_bind(&udp_, local, reuse_port ? UV_UDP_REUSEADDR : 0) : UV_EACCES;
     if (r == 0 && remote) {
-      r = uv_udp_connect(&udp_, remote);
+      r = net_allowed(remote, false) ? uv_udp_connect(&udp_, remote) : UV_EACCES;
       connected_ = r == 0;
     }
     if (r == 0 && broadcast) r = uv_udp_set_broadcast(&udp_, 1);
     if (r == 0) r = uv_udp_recv_start(&udp_, alloc_cb, recv_cb);
+    if (r == 0) {
+      // A local port of this process, as a server's (io.h): the socket
+      // check lets the process's own endpoints talk to each other.
+      sockaddr_storage ss;
+      int len = sizeof ss;
+      if (uv_udp_getsockname(&udp_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+        local_port_ = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                                     : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+        if (local_port_) add_local_listener(local_port_);
+      }
+    }
     return r;
   }
 
@@ -52,6 +64,7 @@ class Datagram final : public IoObject {
 
   // sendto: returns a libuv error or 0 (queued or sent).
   int send(const char* p, size_t n, const sockaddr* addr) {
+    if (!connected_ && addr && !net_allowed(addr, false)) return UV_EACCES;
     if (!queue_.empty()) return enqueue(p, n, addr);
     uv_buf_t b = uv_buf_init(const_cast<char*>(p), static_cast<unsigned>(n));
     int r = uv_udp_try_send(&udp_, &b, 1, connected_ ? nullptr : addr);
@@ -178,6 +191,7 @@ class Datagram final : public IoObject {
   static void close_cb(uv_handle_t* h) {
     auto* d = static_cast<Datagram*>(h->data);
     d->closed_cb_called_ = true;
+    if (d->local_port_) remove_local_listener(std::exchange(d->local_port_, 0));
     d->post(EV_CLOSED);
     d->release_uv();  // last: may free d
   }
@@ -226,6 +240,7 @@ class Datagram final : public IoObject {
   bool closing_ = false;
   bool aborting_ = false;
   bool closed_cb_called_ = false;
+  int local_port_ = 0;  // registered with add_local_listener
   int sending_ = 0;
   size_t queued_bytes_ = 0;
   LuaRef protocol_;

@@ -42,25 +42,50 @@ local d_getmetatable, d_setmetatable, d_getregistry = debug.getmetatable, debug.
 local loaded = package.loaded
 local sealed = {}  -- { t = table, saved = {k = v}, mt = its metatable }
 
--- Every table reachable from those roots through fields, keys and
--- metatables is sealed, however deep (a class's metatable is its base
--- class, whose methods are a table of their own...), except the engine's
--- globals and module registry, which exercises never see (they get fresh
--- copies), and weak tables (caches, not shared by design).
+-- Every table reachable from those roots through fields, keys,
+-- metatables and the upvalues of functions is sealed, however deep (a
+-- class's metatable is its base class, whose methods are a table of their
+-- own; a class may be reachable only through the upvalues of its
+-- constructor, as asyncio.Queue's is), except the engine's globals and
+-- module registry, which exercises never see (they get fresh copies), and
+-- weak tables (caches, not shared by design). The upvalues themselves are
+-- kept too (a module's local counters and state).
+local d_getupvalue = debug.getupvalue
 local not_shared = { [_G] = true, [loaded] = true, [package.preload] = true, [package] = true }
+local sealed_upvalues = { n = 0 }  -- f1, i1, v1, f2, i2, v2...
 
-local function seal_table(t, seen)
-  if type(t) ~= "table" or seen[t] or not_shared[t] then return end
+local seal_table
+local function seal_value(v, seen)
+  local tv = type(v)
+  if tv == "table" then
+    seal_table(v, seen)
+  elseif tv == "function" and not seen[v] then
+    seen[v] = true
+    local i = 1
+    while true do
+      local name, up = d_getupvalue(v, i)
+      if name == nil then break end
+      local n = sealed_upvalues.n
+      sealed_upvalues[n + 1], sealed_upvalues[n + 2], sealed_upvalues[n + 3] = v, i, up
+      sealed_upvalues.n = n + 3
+      seal_value(up, seen)
+      i = i + 1
+    end
+  end
+end
+
+function seal_table(t, seen)
+  if seen[t] or not_shared[t] then return end
   seen[t] = true
   local mt = d_getmetatable(t)
   if mt and rawget(mt, "__mode") then return end
   local saved = {}
   for k, v in next, t do saved[k] = v end
   sealed[#sealed + 1] = { t = t, saved = saved, mt = mt }
-  seal_table(mt, seen)
+  if mt then seal_value(mt, seen) end
   for k, v in next, saved do
-    seal_table(k, seen)
-    seal_table(v, seen)
+    seal_value(k, seen)
+    seal_value(v, seen)
   end
 end
 
@@ -70,21 +95,22 @@ local seed1, seed2
 
 local function seal(extra)
   sealed = {}
+  sealed_upvalues = { n = 0 }
   local seen = {}
   for name, m in next, loaded do
-    if name == "asyncio" or s_sub(name, 1, 8) == "asyncio." then seal_table(m, seen) end
+    if name == "asyncio" or s_sub(name, 1, 8) == "asyncio." then seal_value(m, seen) end
   end
   for k, v in next, d_getregistry() do
-    if type(k) == "string" and k ~= "_LOADED" and k ~= "_PRELOAD" then seal_table(v, seen) end
+    if type(k) == "string" and k ~= "_LOADED" and k ~= "_PRELOAD" then seal_value(v, seen) end
   end
-  for _, t in next, extra do seal_table(t, seen) end
+  for _, v in next, extra do seal_value(v, seen) end
   seed1, seed2 = m_randomseed()
 end
 
 -- In C (native.restore): Lua loops here would run under the instruction
 -- hook, before every exercise.
 local function restore()
-  native.restore(sealed)
+  native.restore(sealed, sealed_upvalues)
   if seed1 then m_randomseed(seed1, seed2) end
 end
 
@@ -224,6 +250,7 @@ local function setup(ctx)
   job.exercise = ctx.exercise
   job.exe = ctx.exe or "luasync"
   job.programs = ctx.programs or {}
+  job.time_limit = s_format("%g", ctx.time_limit or 5)
   job.env = ctx.env or {}
   job.direct = ctx.direct
   job.stream = ctx.stream
@@ -417,7 +444,7 @@ end
 
 -- The asyncio functions each grant opens.
 local needs_grant = {
-  open_connection = "http", start_server = "http",
+  open_connection = "http", start_server = "http", getaddrinfo = "http",
   create_subprocess_exec = "subprocess", create_subprocess_shell = "subprocess",
 }
 -- Never, whatever the grants: a Unix socket's path can lead to any daemon
@@ -525,6 +552,9 @@ function make_env()
   for k, why in next, never do
     if a[k] ~= nil then a[k] = unavailable("asyncio." .. k, why) end
   end
+  if a.ssl ~= nil and not job.grants.http then
+    a.ssl = guarded("asyncio.ssl", {}, " (this exercise does not grant http)")
+  end
   if job.grants.subprocess and real_asyncio.create_subprocess_exec then
     -- Only luasync itself, which runs the code in this same sandbox
     -- (`luasync learn exec`): the grant is parallelism, not a way out; or a
@@ -561,7 +591,7 @@ function make_env()
       if args[1] ~= "-e" or type(args[2]) ~= "string" then
         error("asyncio.create_subprocess_exec: exercises may only run luasync with -e CODE", 2)
       end
-      return real_exec(job.exe, "learn", "exec", t_unpack(args, 1, args.n + 1))
+      return real_exec(job.exe, "learn", "exec", "--time-limit", job.time_limit, t_unpack(args, 1, args.n + 1))
     end
     a.create_subprocess_shell = unavailable("asyncio.create_subprocess_shell",
       " (use asyncio.create_subprocess_exec(\"luasync\", \"-e\", code))")
@@ -858,8 +888,25 @@ function M.seal()
   for name in next, package.preload do
     if s_sub(name, 1, 8) == "asyncio." then pcall(real_require, name) end
   end
+  -- Methods of the loop object that reach the network need the http grant
+  -- too (the loop object is every exercise's).
+  local ok, stream = pcall(real_require, "asyncio._stream")
+  local loop_methods = ok and type(stream) == "table" and rawget(stream, "Loop")
+  if type(loop_methods) == "table" then
+    for _, k in next, { "create_datagram_endpoint", "create_connection", "create_server" } do
+      local f = rawget(loop_methods, k)
+      if f ~= nil then
+        rawset(loop_methods, k, function(...)
+          if not job.grants.http then
+            error("loop:" .. k .. " is not available in exercises (this exercise does not grant http)", 2)
+          end
+          return f(...)
+        end)
+      end
+    end
+  end
   seal(string_tables)
-  return #sealed
+  return #sealed, sealed_upvalues.n // 3
 end
 
 -- Runs checks[first..] against the learner's file, reporting each result.

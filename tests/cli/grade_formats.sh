@@ -87,8 +87,11 @@ msg=$(jq -r '.submissions[] | select(.submission | endswith("/escapes")) | .exer
 grep -qF '<b>&amp;</b> "quoted" '"'"'single'"'"' ]]>' <<<"$msg" && ok || fail "markup: $msg"
 grep -qF 'table: 0x…' <<<"$msg" && ok || fail "address not normalized: $msg"
 grep -qF $'\xef\xbf\xbd\xef\xbf\xbd' <<<"$msg" && ok || fail "invalid UTF-8 not replaced: $msg"
-grep -qF $'\x01\x02' <<<"$msg" && ok || fail "control characters lost: $msg"
-grep -q '\\u0001\\u0002\\u001b' "$TMP/r.json" && ok || fail "control characters not escaped as \\u00XX"
+# Control characters are shown, never passed through (issue 12): as visible
+# escapes, in the message itself, so every consumer of the JSON sees text.
+grep -qF '\x01\x02\x1b[31m' <<<"$msg" && ok || fail "control characters not shown as \\xHH: $msg"
+LC_ALL=C grep -q $'[\x01-\x08\x1b]' <<<"$msg" && fail "a raw control character: $msg" || ok
+grep -q '\\u00' "$TMP/r.json" && fail "a control character reached the JSON" || ok
 
 case_ "junit: well-formed, one testsuite per submission, one testcase per check"
 grade --format junit "$SUBS"
