@@ -17,6 +17,7 @@
 #include "recorder.h"
 #include "runtime.h"
 #include "task.h"
+#include "task_stack.h"
 #include "traceback.h"
 
 namespace luasync {
@@ -323,24 +324,7 @@ void Graph::push_capture(int n, bool down_dir, std::vector<char>& on_path) {
   auto fr = frames(n);
   lua_createtable(L_, static_cast<int>(fr.size()), 0);
   for (size_t i = 0; i < fr.size(); i++) {
-    // "src:line: in what"
-    const std::string& f = fr[i];
-    lua_createtable(L_, 0, 4);
-    lua_pushstring(L_, f.c_str());
-    lua_setfield(L_, -2, "text");
-    size_t in = f.find(": in ");
-    std::string where = in == std::string::npos ? f : f.substr(0, in);
-    size_t colon = where.rfind(':');
-    if (colon != std::string::npos) {
-      lua_pushstring(L_, where.substr(0, colon).c_str());
-      lua_setfield(L_, -2, "source");
-      lua_pushinteger(L_, std::atoi(where.c_str() + colon + 1));
-      lua_setfield(L_, -2, "line");
-    }
-    if (in != std::string::npos) {
-      lua_pushstring(L_, f.c_str() + in + 5);
-      lua_setfield(L_, -2, "name");
-    }
+    push_frame_table(L_, fr[i].data(), fr[i].size());
     lua_rawseti(L_, -2, static_cast<lua_Integer>(i + 1));
   }
   lua_setfield(L_, tbl, "call_stack");
@@ -470,6 +454,7 @@ void open_call_graph(lua_State* L) {
       {nullptr, nullptr},
   };
   luaL_setfuncs(L, fns, 0);
+  open_task_stack(L);  // task:get_stack / print_stack
 }
 
 }  // namespace luasync

@@ -1,16 +1,18 @@
 -- The runnable examples of docs/api.md: every ```lua block whose first line
 -- is `-- example: NAMES` is a whole program. Each runs in its own luasync
--- (--virtual-time) and must exit 0 and print exactly its `--> ` lines. The
+-- (--virtual-time, as the file example.lua) and must exit 0 and print
+-- exactly its `--> ` lines. The
 -- names added to the API after the first version must each have one.
 local T = require("testlib")
 
 local luasync = arg[-1]
+if luasync:sub(1, 1) ~= "/" then luasync = os.getenv("PWD") .. "/" .. luasync end -- (they run elsewhere)
 
 -- Names that must each appear in some example's `-- example:` line.
 local required = {
   "ContextVar", "copy_context", "Queue:shutdown", "QueueShutDown", "Barrier", "wait", "add_signal_handler",
   "remove_signal_handler", "signal", "ensure_future", "to_thread", "run_in_executor",
-  "ThreadPoolExecutor",
+  "ThreadPoolExecutor", "get_stack", "print_stack",
 }
 
 local function examples()
@@ -54,9 +56,18 @@ end)
 
 for _, ex in ipairs(all) do
   T.test("example: " .. ex.names, function()
-    local proc = await(asyncio.create_subprocess_exec(luasync, "--virtual-time", "-e", ex.code,
-      {stdout = "pipe", stderr = "pipe"}))
+    -- Run as a file named example.lua (which messages and tracebacks name).
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. dir))
+    local f = assert(io.open(dir .. "/example.lua", "w"))
+    f:write(ex.code)
+    f:close()
+    local proc = await(asyncio.create_subprocess_exec(luasync, "--virtual-time", "example.lua",
+      {stdout = "pipe", stderr = "pipe", cwd = dir}))
     local out, err = await(proc:communicate())
+    os.remove(dir .. "/example.lua")
+    os.remove(dir)
     T.eq(proc.returncode, 0, "exit status (stderr: " .. err .. ")")
     local want = #ex.expected > 0 and (table.concat(ex.expected, "\n") .. "\n") or ""
     T.eq(out, want, "output of the example")

@@ -164,6 +164,18 @@ case("ws:send", "send", "binary", function(o)
   o.binary = "bytes"
   await(ws:send(o))
 end)
+case("task:get_stack", "get_stack", "limit", function(o)
+  local t = asyncio.create_task(asyncio.sleep(0))
+  local ok, err = pcall(t.get_stack, t, o)
+  await(t)
+  if not ok then error(err, 0) end
+end)
+case("task:print_stack", "print_stack", "file, limit", function(o)
+  local t = asyncio.create_task(asyncio.sleep(0))
+  local ok, err = pcall(t.print_stack, t, o)
+  await(t)
+  if not ok then error(err, 0) end
+end)
 case("ContextVar", "ContextVar", "default", function(o)
   asyncio.ContextVar("v", o)
 end)
