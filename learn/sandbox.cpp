@@ -826,6 +826,8 @@ int l_run(lua_State* L) {
   o.virtual_clock = true;
   o.debug = debug;
   o.autojump_grace = g.limits.autojump_grace;
+  rt->worker_stats.calls = 0;
+  rt->worker_stats.max_in_flight = rt->worker_stats.in_flight;
   Loop* loop = loop_open(L, o);  // 6
   RunGuard guard{L, loop};
   // Run mode with `timeline`: the picture of this run, sent after it.
@@ -879,6 +881,16 @@ int l_run(lua_State* L) {
   lua_setfield(L, 1, "tasks");
   lua_pushboolean(L, done);
   lua_setfield(L, 1, "finished");
+  // Calls handed to threads in this run (added up over the runs of a check),
+  // and the most that were in flight at once.
+  lua_getfield(L, 1, "threads");
+  lua_pushinteger(L, lua_tointeger(L, -1) + static_cast<lua_Integer>(rt->worker_stats.calls));
+  lua_setfield(L, 1, "threads");
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "threads_at_once");
+  lua_pushinteger(L, std::max<lua_Integer>(lua_tointeger(L, -1), rt->worker_stats.max_in_flight));
+  lua_setfield(L, 1, "threads_at_once");
+  lua_pop(L, 1);
   lua_pushboolean(L, over);
   lua_setfield(L, 1, "timed_out");
   lua_pushboolean(L, !deadlock.empty());

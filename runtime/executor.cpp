@@ -20,6 +20,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdarg>
@@ -571,7 +572,10 @@ class Port final : public IoObject {
   bool live() const { return open_ && loop(); }
 
   // A call's future was created and registered: the loop now waits for it.
-  void add_pending() {
+  void add_pending(Runtime* rt) {
+    rt->worker_stats.calls++;
+    if (++rt->worker_stats.in_flight > rt->worker_stats.max_in_flight)
+      rt->worker_stats.max_in_flight = rt->worker_stats.in_flight;
     if (pending_++ == 0) {
       uv_ref(reinterpret_cast<uv_handle_t*>(&async_));
       loop()->hold_clock();
@@ -588,6 +592,7 @@ class Port final : public IoObject {
   // it; a call cancelled before it started will not start.
   static void future_done(lua_State* L, IoObject* obj) {
     auto* self = static_cast<Port*>(obj);
+    if (runtime(L)->worker_stats.in_flight > 0) runtime(L)->worker_stats.in_flight--;
     if (self->pending_ > 0 && --self->pending_ == 0 && self->open_) {
       uv_unref(reinterpret_cast<uv_handle_t*>(&self->async_));
       self->loop()->release_clock();
@@ -631,6 +636,8 @@ class Port final : public IoObject {
     futures.reset();
     default_executor.reset();
     if (pending_ > 0) {
+      Runtime* rt = runtime(loop()->thread());
+      rt->worker_stats.in_flight -= std::min(pending_, rt->worker_stats.in_flight);
       pending_ = 0;
       loop()->release_clock();
     }
@@ -897,7 +904,7 @@ int submit(lua_State* L, int exec_idx, int fn_idx, const char* fname, int arg0) 
   lua_rawset(L, -3);
   lua_pop(L, 1);
   port->on_done(L, fut, Port::future_done);
-  port->add_pending();
+  port->add_pending(runtime(L));
   // From here on nothing raises: the job is made and handed over.
   auto* j = new Job();
   j->id = id;

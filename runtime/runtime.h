@@ -95,6 +95,14 @@ struct Runtime {
   // (add_signal_handler), worker threads get its budgets (executor.h).
   bool restricted = false;
   WorkerPolicy workers;
+  // Calls handed to worker threads (to_thread, run_in_executor): how many,
+  // how many have their futures pending now, the most at once. The lesson
+  // sandbox reports them per run (r.threads, r.threads_at_once).
+  struct {
+    uint64_t calls = 0;
+    int in_flight = 0;
+    int max_in_flight = 0;
+  } worker_stats;
   // Where the runtime's warnings go (see report()); empty: stderr. The
   // lesson sandbox sets it to capture them.
   std::function<void(lua_State* L, const char* kind, const std::string& text, int idx)> report_hook;

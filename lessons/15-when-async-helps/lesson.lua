@@ -1,6 +1,6 @@
 return {
   title = "When async helps, and when it does not",
-  summary = "I/O-bound versus CPU-bound (a Fibonacci); concurrency versus parallelism; subprocesses for parallel computation.",
+  summary = "I/O-bound versus CPU-bound (a Fibonacci); concurrency versus parallelism; threads and subprocesses for parallel computation.",
   exercises = {
     {
       name = "overlap_io_cpu",
@@ -21,6 +21,16 @@ return {
         "Does asyncio.gather(table.unpack(coros)) keep the results in the order of ns?",
       },
       grants = { subprocess = true },
+    },
+    {
+      name = "threads_fib",
+      title = "Fibonacci in threads",
+      hints = {
+        "While fib_all computes, which thread is doing the work, and can any other task run?",
+        "asyncio.to_thread(fib, n) makes a coroutine object. What happens to it if you await it right away, inside the loop?",
+        "What runs several coroutine objects at once and gives their results back in order?",
+      },
+      grants = {},
     },
   },
 }

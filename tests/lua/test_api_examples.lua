@@ -74,4 +74,42 @@ for _, ex in ipairs(all) do
   end)
 end
 
+-- The table of Python's names: every asyncio.X, loop:X and task:X named as a
+-- luasync counterpart exists.
+T.test("the Python name table names what exists", function()
+  local f = assert(io.open("../../docs/api.md"))
+  local text = f:read("a")
+  f:close()
+  local section = text:match("\n## Python's asyncio, name by name\n(.*)$")
+  T.ok(section ~= nil, "docs/api.md has the table")
+  local loop = asyncio.get_running_loop()
+  local task = asyncio.create_task(asyncio.sleep(0))
+  local checked, missing = 0, {}
+  for row in section:gmatch("\n|([^\n]*)|") do
+    local cells = {}
+    for cell in (row .. "|"):gmatch("([^|]*)|") do cells[#cells + 1] = cell end
+    local luasync_cell = cells[2] or ""
+    for name in luasync_cell:gmatch("`([^`]+)`") do
+      local where, field = name:match("^(%a+)[.:]([%w_]+)$")
+      local ok = true
+      if where == "asyncio" then
+        ok = asyncio[field] ~= nil
+      elseif where == "loop" then
+        ok = type(loop[field]) == "function"
+      elseif where == "task" then
+        ok = type(task[field]) == "function"
+      else
+        where = nil
+      end
+      if where then
+        checked = checked + 1
+        if not ok then missing[#missing + 1] = name end
+      end
+    end
+  end
+  await(task)
+  T.ok(checked > 60, "names checked: " .. checked)
+  T.eq(missing, {}, "named in the table but missing")
+end)
+
 T.done()

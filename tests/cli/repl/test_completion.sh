@@ -59,6 +59,27 @@ key Tab
 wait_last '^> http\.ws_connect\($'
 key C-u
 
+# The names issue 14 added (asyncio's own part): "typed|expected line".
+complete_each() {
+  local pair
+  for pair in "$@"; do
+    text "${pair%%|*}"
+    key Tab
+    wait_last "^> ${pair#*|}\$"
+    key C-u
+  done
+}
+complete_each 'asyncio.to_th|asyncio\.to_thread\(' 'asyncio.ThreadP|asyncio\.ThreadPoolExecutor\(' \
+  'asyncio.ContextV|asyncio\.ContextVar\(' 'asyncio.copy_c|asyncio\.copy_context\(' \
+  'asyncio.Barr|asyncio\.Barrier\(' 'asyncio.BrokenB|asyncio\.BrokenBarrierError\(' \
+  'asyncio.QueueS|asyncio\.QueueShutDown\(' 'asyncio.ensure_f|asyncio\.ensure_future\(' \
+  'asyncio.signal.SIGT|asyncio\.signal\.SIGTERM'
+line 'loop = asyncio.get_running_loop(); tk = asyncio.create_task(asyncio.sleep(100))'
+wait_prompt
+complete_each 'loop:add_sig|loop:add_signal_handler\(' 'loop:remove_sig|loop:remove_signal_handler\(' \
+  'loop:run_in|loop:run_in_executor\(' 'loop:set_default_e|loop:set_default_executor\(' \
+  'q:shut|q:shutdown\(' 'tk:get_st|tk:get_stack\(' 'tk:print_st|tk:print_stack\('
+
 text ':cl'
 key Tab
 wait_last '^> :clock$'
