@@ -17,6 +17,7 @@
 #include "options.h"
 #include "recorder.h"
 #include "swallow.h"
+#include "runner.h"
 #include "task.h"
 #include "traceback.h"
 
@@ -226,6 +227,50 @@ void loop_shutdown(lua_State* L, Loop* loop) {
 const char* const kRunOptions[] = {"debug",          "clock", "slow_callback_duration", "autojump_grace",
                                    "timeline",       "timeline_width", "trace", nullptr};
 
+int run_main_task(lua_State* L, Loop* loop, int coro_idx, int task_opts, bool shutdown, RunRecording* recording) {
+  coro_idx = lua_absindex(L, coro_idx);
+  if (task_opts) task_opts = lua_absindex(L, task_opts);
+  Task* main = push_new_task(L, coro_idx, task_opts);
+  int main_idx = lua_gettop(L);
+  SigintHandler sigint(L, loop, main_idx);  // Ctrl-C (interrupt.h)
+  bool finished = loop->run_until([&] { return main->done() || sigint.abandoned(); });
+  std::string deadlock;
+  if (!finished) deadlock = deadlock_message(L, main_idx);
+  future_mark_retrieved(L, main);  // run() itself returns or raises it
+  if (shutdown) loop_shutdown(L, loop);
+  // Interrupted: Ctrl-C twice, or once and the main task ended cancelled
+  // (it may also have caught the cancellation and finished: then run()
+  // returns as usual, as in Python).
+  bool interrupted = sigint.count() > 0 && (sigint.abandoned() || main->state == Future::Cancelled);
+  sigint.stop();
+  if (recording) recording->finish(L);
+
+  if (!deadlock.empty()) {
+    lua_pushstring(L, deadlock.c_str());
+    lua_error(L);
+  }
+  if (interrupted) {
+    push_error(L, ErrorClass::KeyboardInterrupt);
+    lua_error(L);
+  }
+  // The results, or the main task's error with its traceback noted for the
+  // caller's message handler (so the await chain is printed whole).
+  Future* f = main;
+  if (f->state == Future::Cancelled || f->has_exception) {
+    std::string frames;
+    if (lua_getiuservalue(L, main_idx, UV_EXTRA) == LUA_TTABLE) {
+      lua_getfield(L, -1, "traceback");
+      if (lua_type(L, -1) == LUA_TSTRING) frames = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_getiuservalue(L, main_idx, UV_RESULT);
+    if (!frames.empty()) note_rethrow(L, -1, frames, "the main task");
+    lua_pop(L, 1);
+  }
+  return future_push_result(L, main_idx);
+}
+
 static int l_run(lua_State* L) {
   Runtime* rt = runtime(L);
   if (!to_coro(L, 1)) {
@@ -242,45 +287,7 @@ static int l_run(lua_State* L) {
   Loop* loop = loop_open(L, o);  // 3
   RunningLoopGuard guard{rt, loop, L};
   recording.start(loop);
-
-  Task* main = push_new_task(L, 1, 0);  // 4
-  SigintHandler sigint(L, loop, 4);      // Ctrl-C (interrupt.h)
-  bool finished = loop->run_until([&] { return main->done() || sigint.abandoned(); });
-  std::string deadlock;
-  if (!finished) deadlock = deadlock_message(L, 4);
-  future_mark_retrieved(L, main);  // run() itself returns or raises it
-  loop_shutdown(L, loop);
-  // Interrupted: Ctrl-C twice, or once and the main task ended cancelled
-  // (it may also have caught the cancellation and finished: then run()
-  // returns as usual, as in Python).
-  bool interrupted = sigint.count() > 0 && (sigint.abandoned() || main->state == Future::Cancelled);
-  sigint.stop();
-  recording.finish(L);
-
-  if (!deadlock.empty()) {
-    lua_pushstring(L, deadlock.c_str());
-    lua_error(L);
-  }
-  if (interrupted) {
-    push_error(L, ErrorClass::KeyboardInterrupt);
-    lua_error(L);
-  }
-  // The results, or the main task's error with its traceback noted for the
-  // caller's message handler (so the await chain is printed whole).
-  Future* f = main;
-  if (f->state == Future::Cancelled || f->has_exception) {
-    std::string frames;
-    if (lua_getiuservalue(L, 4, UV_EXTRA) == LUA_TTABLE) {
-      lua_getfield(L, -1, "traceback");
-      if (lua_type(L, -1) == LUA_TSTRING) frames = lua_tostring(L, -1);
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    lua_getiuservalue(L, 4, UV_RESULT);
-    if (!frames.empty()) note_rethrow(L, -1, frames, "the main task");
-    lua_pop(L, 1);
-  }
-  return future_push_result(L, 4);
+  return run_main_task(L, loop, 1, 0, true, &recording);
 }
 
 // ---------------------------------------------------------------- module
@@ -338,6 +345,7 @@ int open_asyncio(lua_State* L) {
       {"_check_options", l_check_options},
       {"_context", l_context},
       {"_warn", l_warn},
+      {"Runner", l_runner_new},
       {nullptr, nullptr},
   };
   luaL_setfuncs(L, fns, 0);

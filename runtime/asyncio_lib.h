@@ -19,6 +19,16 @@ Loop* loop_open(lua_State* L, const Loop::Options& o);
 // unawaited coroutines, closes the loop. Idempotent.
 void loop_shutdown(lua_State* L, Loop* loop);
 
+class RunRecording;
+// Runs the coroutine at coro_idx as the main task of `loop` (the running
+// loop; task_opts: create_task's options for it, 0: none) until it is done,
+// a second Ctrl-C gave up on it, or nothing can ever happen (a deadlock);
+// with `shutdown` the loop is then shut down (asyncio.run; a Runner keeps
+// it). Pushes the main task's results and returns how many, or raises its
+// error, the deadlock, or KeyboardInterrupt. asyncio.run and Runner:run
+// share it.
+int run_main_task(lua_State* L, Loop* loop, int coro_idx, int task_opts, bool shutdown, RunRecording* recording);
+
 // Pushes the asyncio table, creating the runtime on first use (idempotent).
 int open_asyncio(lua_State* L);
 

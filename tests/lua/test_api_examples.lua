@@ -12,7 +12,7 @@ if luasync:sub(1, 1) ~= "/" then luasync = os.getenv("PWD") .. "/" .. luasync en
 local required = {
   "ContextVar", "copy_context", "Queue:shutdown", "QueueShutDown", "Barrier", "wait", "add_signal_handler",
   "remove_signal_handler", "signal", "ensure_future", "to_thread", "run_in_executor",
-  "ThreadPoolExecutor", "get_stack", "print_stack",
+  "ThreadPoolExecutor", "get_stack", "print_stack", "Runner",
 }
 
 local function examples()

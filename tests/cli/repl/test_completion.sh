@@ -73,7 +73,7 @@ complete_each 'asyncio.to_th|asyncio\.to_thread\(' 'asyncio.ThreadP|asyncio\.Thr
   'asyncio.ContextV|asyncio\.ContextVar\(' 'asyncio.copy_c|asyncio\.copy_context\(' \
   'asyncio.Barr|asyncio\.Barrier\(' 'asyncio.BrokenB|asyncio\.BrokenBarrierError\(' \
   'asyncio.QueueS|asyncio\.QueueShutDown\(' 'asyncio.ensure_f|asyncio\.ensure_future\(' \
-  'asyncio.signal.SIGT|asyncio\.signal\.SIGTERM'
+  'asyncio.signal.SIGT|asyncio\.signal\.SIGTERM' 'asyncio.Runn|asyncio\.Runner\('
 line 'loop = asyncio.get_running_loop(); tk = asyncio.create_task(asyncio.sleep(100))'
 wait_prompt
 complete_each 'loop:add_sig|loop:add_signal_handler\(' 'loop:remove_sig|loop:remove_signal_handler\(' \
