@@ -71,7 +71,7 @@ case_ "no workspace around: it makes ./luasync-learn, and learn works in it"
 mkdir -p "$TMP/fresh"
 start_tour "$TMP/fresh" --no-open
 [ -n "$URL" ] && ok || fail "no URL printed"
-expect_out 'Made the workspace luasync-learn \(39 exercises\)'
+expect_out 'Made the workspace luasync-learn \(40 exercises\)'
 expect_out "the lessons of $TMP/fresh/luasync-learn"
 expect_out 'Open that URL in your browser'
 [ -f "$TMP/fresh/luasync-learn/.luasync-progress" ] && ok || fail "no workspace made"
@@ -142,7 +142,7 @@ python3 -c '
 import json, sys
 c = json.load(sys.stdin)
 assert len(c["lessons"]) == 17, len(c["lessons"])
-assert c["progress"]["total"] == 39 and c["progress"]["done"] == [], c["progress"]
+assert c["progress"]["total"] == 40 and c["progress"]["done"] == [], c["progress"]
 assert c["lessons"][0]["exercises"][0]["name"] == "kitchen"
 ' <<<"$out" && ok || fail "catalog JSON"
 api GET /api/lesson/01-why-async
