@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# recorder_overhead.sh - what task recording (runtime/recorder.h) costs: the
+# recorder_overhead.sh - what task recording (runtime/observe/recorder.h) costs: the
 # W1 (spawn), W2 (pingpong) and W3 (timers) workloads run plain, with
 # `--timeline` (recording plus the chart, printed to /dev/null) and with
 # `--trace` (recording plus the Chrome trace written to a file), and the

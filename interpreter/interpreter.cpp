@@ -114,7 +114,7 @@ int run_program(const RunOptions& opts) {
   } else {
     int nargs = 0;
     for (size_t i = opts.first_arg; i < opts.argv.size(); i++, nargs++) lua_pushstring(L, opts.argv[i]);
-    runtime(L)->handle_sigint = true;  // Ctrl-C cancels asyncio.run's main task (runtime/interrupt.h)
+    runtime(L)->handle_sigint = true;  // Ctrl-C cancels asyncio.run's main task (runtime/core/interrupt.h)
     bool interrupted = false;
     if (!call_chunk(L, nargs, 0, &interrupted)) rc = interrupted ? 130 : 1;  // 128 + SIGINT, as shells say
   }

@@ -260,7 +260,7 @@ const char* content_type(const std::string& name) {
 
 // asset(name) -> bytes, content type | nil: the page's files, from the
 // binary: learn/web/*, codemirror/... (Debian's libjs-codemirror, embedded
-// at build time), timeline.js and timeline.css (runtime/web).
+// at build time), timeline.js and timeline.css (runtime/observe/web).
 int l_asset(lua_State* L) {
   const char* name = luaL_checkstring(L, 1);
   const EmbeddedChunk* found = nullptr;

@@ -1,5 +1,5 @@
 // embed.cpp: the build's embedding tool. Turns files into a C++ source file
-// holding an array of EmbeddedChunk (runtime/embedded_lua.h), so that the Lua
+// holding an array of EmbeddedChunk (runtime/bind/embedded_lua.h), so that the Lua
 // layer, the lesson engine and the lessons ship inside the binary.
 //
 //   luasync_embed OUT FUNC MODE ROOT LIST

@@ -1,4 +1,4 @@
--- Tests for asyncio.as_completed (runtime/lua/wait.lua), on the virtual clock.
+-- Tests for asyncio.as_completed (runtime/core/lua/wait.lua), on the virtual clock.
 local T = require("testlib")
 
 local function now() return asyncio.get_running_loop():time() end

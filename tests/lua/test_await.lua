@@ -1,4 +1,4 @@
--- Tests for async/await (runtime/coro.cpp): awaiting coroutine objects,
+-- Tests for async/await (runtime/core/coro.cpp): awaiting coroutine objects,
 -- tasks, futures and __await objects; results; error messages.
 local T = require("testlib")
 

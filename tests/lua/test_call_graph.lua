@@ -1,5 +1,5 @@
 -- Tests for asyncio.print_call_graph / format_call_graph / capture_call_graph
--- (runtime/call_graph.cpp) and future labels (asyncio._label), on the
+-- (runtime/observe/call_graph.cpp) and future labels (asyncio._label), on the
 -- virtual clock.
 local T = require("testlib")
 

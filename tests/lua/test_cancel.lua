@@ -1,4 +1,4 @@
--- Tests for task cancellation (runtime/task.cpp: Task.cancel, uncancel,
+-- Tests for task cancellation (runtime/core/task.cpp: Task.cancel, uncancel,
 -- cancelling; CancelledError delivered at the await point), on the virtual
 -- clock.
 local T = require("testlib")

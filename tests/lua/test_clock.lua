@@ -1,4 +1,4 @@
--- Tests for the loop's clocks and timers (runtime/clock.h, loop.cpp,
+-- Tests for the loop's clocks and timers (runtime/core/clock.h, loop.cpp,
 -- loop_lib.cpp, time_lib.cpp): the virtual clock, call_soon / call_later /
 -- call_at and their handles, time.sleep, the real clock.
 local T = require("testlib")

@@ -1,4 +1,4 @@
--- Tests for the error classes (runtime/lua/errors.lua) and for error values
+-- Tests for the error classes (runtime/core/lua/errors.lua) and for error values
 -- crossing awaits and tasks.
 local T = require("testlib")
 

@@ -1,4 +1,4 @@
--- Tests for asyncio.Event (runtime/lua/locks.lua), on the virtual clock.
+-- Tests for asyncio.Event (runtime/core/lua/locks.lua), on the virtual clock.
 local T = require("testlib")
 
 local function now() return asyncio.get_running_loop():time() end

@@ -1,4 +1,4 @@
--- Tests for require("asyncio.fs") (runtime/fs.cpp, runtime/lua/modules/fs.lua),
+-- Tests for require("asyncio.fs") (runtime/io/fs.cpp, runtime/io/lua/modules/fs.lua),
 -- on the virtual clock. Each test works in its own temporary directory.
 local T = require("testlib")
 local fs = require("asyncio.fs")

@@ -1,4 +1,4 @@
--- Tests for asyncio.Future (runtime/future.cpp), from Lua.
+-- Tests for asyncio.Future (runtime/core/future.cpp), from Lua.
 local T = require("testlib")
 
 local function now() return asyncio.get_running_loop():time() end

@@ -1,5 +1,5 @@
 -- Tests for asyncio.Queue, PriorityQueue and LifoQueue
--- (runtime/lua/queues.lua), on the virtual clock.
+-- (runtime/core/lua/queues.lua), on the virtual clock.
 local T = require("testlib")
 
 local function now() return asyncio.get_running_loop():time() end

@@ -1,4 +1,4 @@
--- Tests for asyncio.run (runtime/asyncio_lib.cpp): results, errors, options,
+-- Tests for asyncio.run (runtime/core/run.cpp): results, errors, options,
 -- nesting, the cancellation of leftover tasks, the deadlock report.
 --
 -- Most of these call asyncio.run themselves, so they cannot run inside

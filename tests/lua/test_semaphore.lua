@@ -1,5 +1,5 @@
 -- Tests for asyncio.Semaphore and asyncio.BoundedSemaphore
--- (runtime/lua/locks.lua), on the virtual clock.
+-- (runtime/core/lua/locks.lua), on the virtual clock.
 local T = require("testlib")
 
 local function now() return asyncio.get_running_loop():time() end

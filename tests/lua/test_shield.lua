@@ -1,4 +1,4 @@
--- Tests for asyncio.shield (runtime/lua/gather.lua), on the virtual clock.
+-- Tests for asyncio.shield (runtime/core/lua/gather.lua), on the virtual clock.
 local T = require("testlib")
 
 local function now() return asyncio.get_running_loop():time() end

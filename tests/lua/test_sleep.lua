@@ -1,4 +1,4 @@
--- Tests for asyncio.sleep (runtime/coro.cpp: sleep_factory, sleep_body).
+-- Tests for asyncio.sleep (runtime/core/coro.cpp: sleep_factory, sleep_body).
 local T = require("testlib")
 
 local function now() return asyncio.get_running_loop():time() end

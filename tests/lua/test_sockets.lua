@@ -1,7 +1,7 @@
 -- Tests for Unix domain sockets (asyncio.open_unix_connection,
 -- start_unix_server), UDP (loop:create_datagram_endpoint) and
--- asyncio.getaddrinfo (runtime/tcp.cpp, runtime/udp.cpp,
--- runtime/lua/streams.lua). Loopback and temporary directories only, on the
+-- asyncio.getaddrinfo (runtime/io/tcp.cpp, runtime/io/udp.cpp,
+-- runtime/io/lua/streams.lua). Loopback and temporary directories only, on the
 -- virtual clock (testlib).
 local T = require("testlib")
 

@@ -1,5 +1,5 @@
 -- Tests for TCP streams: asyncio.open_connection, asyncio.start_server,
--- StreamReader / StreamWriter (runtime/stream.cpp, runtime/lua/streams.lua).
+-- StreamReader / StreamWriter (runtime/io/stream.cpp, runtime/io/lua/streams.lua).
 -- Loopback only (127.0.0.1, port 0), on the virtual clock (testlib).
 local T = require("testlib")
 

@@ -1,5 +1,5 @@
 -- Tests for subprocesses: asyncio.create_subprocess_exec / _shell
--- (runtime/process.cpp, runtime/lua/subprocess.lua), on the virtual clock.
+-- (runtime/io/process.cpp, runtime/io/lua/subprocess.lua), on the virtual clock.
 -- While a child runs, the virtual clock waits for it (Loop::hold_clock).
 local T = require("testlib")
 

@@ -1,4 +1,4 @@
--- Tests for asyncio.Task (runtime/task.cpp) and create_task, current_task,
+-- Tests for asyncio.Task (runtime/core/task.cpp) and create_task, current_task,
 -- all_tasks, from Lua.
 local T = require("testlib")
 

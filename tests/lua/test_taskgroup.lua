@@ -1,4 +1,4 @@
--- Tests for asyncio.TaskGroup (runtime/lua/taskgroup.lua), on the virtual clock.
+-- Tests for asyncio.TaskGroup (runtime/core/lua/taskgroup.lua), on the virtual clock.
 local T = require("testlib")
 
 local function now() return asyncio.get_running_loop():time() end

@@ -1,4 +1,4 @@
--- Tests for asyncio.timeout / asyncio.timeout_at (runtime/lua/timeouts.lua),
+-- Tests for asyncio.timeout / asyncio.timeout_at (runtime/core/lua/timeouts.lua),
 -- on the virtual clock.
 local T = require("testlib")
 

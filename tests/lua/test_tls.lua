@@ -1,6 +1,6 @@
 -- Tests for TLS streams: asyncio.ssl.create_context, open_connection and
--- start_server with {ssl = ...}, writer:start_tls (runtime/tls.cpp,
--- runtime/lua/streams.lua). The peers are OpenSSL's command-line tools
+-- start_server with {ssl = ...}, writer:start_tls (runtime/io/tls.cpp,
+-- runtime/io/lua/streams.lua). The peers are OpenSSL's command-line tools
 -- (openssl s_server, openssl s_client) and luasync itself; the certificates
 -- are made afresh in a temporary directory by the openssl CLI. Loopback
 -- only, on the virtual clock (testlib).

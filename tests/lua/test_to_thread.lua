@@ -1,5 +1,5 @@
 -- asyncio.to_thread, loop:run_in_executor, asyncio.ThreadPoolExecutor
--- (runtime/executor.cpp, runtime/marshal.cpp), on the virtual clock.
+-- (runtime/io/executor.cpp, runtime/io/marshal.cpp), on the virtual clock.
 -- Worker threads really run: where a test must see what a thread did after
 -- its result was dropped, the thread leaves a file behind, and the test
 -- polls for it in real time (generous bounds, no timing assertions).

@@ -1,4 +1,4 @@
--- Tests for asyncio.wait_for (runtime/lua/timeouts.lua), on the virtual clock.
+-- Tests for asyncio.wait_for (runtime/core/lua/timeouts.lua), on the virtual clock.
 local T = require("testlib")
 
 local function now() return asyncio.get_running_loop():time() end

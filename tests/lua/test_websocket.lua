@@ -1,5 +1,5 @@
 -- Tests for websockets: http.ws_connect and request:upgrade_websocket
--- (runtime/ws.cpp on wslay, runtime/lua/modules/http.lua). The independent
+-- (runtime/io/ws.cpp on wslay, runtime/io/lua/modules/http.lua). The independent
 -- peer is Python's websockets package (tests/fixtures/ws_peer.py, run by
 -- /usr/bin/python3), in both directions; also luasync against itself.
 -- Loopback only, on the virtual clock (testlib).

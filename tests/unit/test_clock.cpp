@@ -1,5 +1,5 @@
-// Unit tests for the clocks (runtime/clock.h, clock.cpp) and for how the loop
-// and time.sleep (runtime/time_lib.cpp) use them.
+// Unit tests for the clocks (runtime/core/clock.h, clock.cpp) and for how the loop
+// and time.sleep (runtime/core/time_lib.cpp) use them.
 #include <gtest/gtest.h>
 
 #include <lua.hpp>

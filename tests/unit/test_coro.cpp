@@ -1,4 +1,4 @@
-// Unit tests for coroutine functions and objects (runtime/coro.h, coro.cpp):
+// Unit tests for coroutine functions and objects (runtime/core/coro.h, coro.cpp):
 // async, await (inline, once), iscoroutine / iscoroutinefunction, the
 // object's states, and the "never awaited" warning.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Unit tests for Future (runtime/future.h, future.cpp), through a real
+// Unit tests for Future (runtime/core/future.h, future.cpp), through a real
 // lua_State with the asyncio module: the state machine, InvalidStateError,
 // done callbacks (scheduled, in registration order), remove_done_callback,
 // several results, the unretrieved-exception report.

@@ -1,4 +1,4 @@
-// Unit tests for the I/O layers' shared object rules (runtime/io.h) and the
+// Unit tests for the I/O layers' shared object rules (runtime/io/io.h) and the
 // loop's I/O hooks (Loop::add_close_hook, park_request).
 #include <gtest/gtest.h>
 

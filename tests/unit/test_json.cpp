@@ -1,4 +1,4 @@
-// Unit tests for runtime/json.cpp: encoding Lua values and decoding with
+// Unit tests for runtime/io/json.cpp: encoding Lua values and decoding with
 // jansson, through the C++ entry points and the asyncio._json module.
 #include <gtest/gtest.h>
 

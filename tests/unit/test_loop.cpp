@@ -1,4 +1,4 @@
-// Unit tests for the event loop (runtime/loop.h, loop.cpp): the ready queue,
+// Unit tests for the event loop (runtime/core/loop.h, loop.cpp): the ready queue,
 // timers, the virtual clock's jumps, ValueRing, Fifo, hold_clock, native
 // timers; plus the loop's lifecycle (asyncio_lib.h) and its Lua bindings
 // where they exercise loop internals.

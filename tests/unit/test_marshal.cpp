@@ -1,4 +1,4 @@
-// Unit tests for runtime/marshal.cpp: values copied from one Lua state to
+// Unit tests for runtime/io/marshal.cpp: values copied from one Lua state to
 // another (what to_thread does with arguments and results).
 #include <gtest/gtest.h>
 

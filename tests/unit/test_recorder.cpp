@@ -1,4 +1,4 @@
-// Unit tests for the task recorder (runtime/recorder.h): the events of a
+// Unit tests for the task recorder (runtime/observe/recorder.h): the events of a
 // run (creation, steps, each suspension and on what, the three endings),
 // wait descriptions and labels, the coroutine-call names, a recorder
 // attached to a loop directly, the timeline's layout, the Chrome trace, and
@@ -39,11 +39,11 @@ class RecorderTest : public LuaStateTest {
     // (which the test reads instead of printing).
     session = std::make_shared<RecordSession>();
     session->options.timeline = true;
-    runtime(L)->record_session = session;
+    set_record_session(L, session);
   }
 
   void TearDown() override {
-    runtime(L)->record_session.reset();
+    set_record_session(L, nullptr);
     LuaStateTest::TearDown();
   }
 
@@ -212,11 +212,11 @@ TEST_F(RecorderTest, RecorderAttachedToALoopDirectly) {
   int loop_idx = lua_gettop(L);
   {
     Recorder rec(loop);
-    EXPECT_EQ(loop->recorder, &rec);
+    EXPECT_EQ(loop->observer, &rec);
     EXPECT_EQ(eval("t = asyncio.create_task(async(function() await(asyncio.sleep(2)) end)())"), "");
     loop->run_until([&] { return loop->task_count() == 0; });
     rec.stop();
-    EXPECT_EQ(loop->recorder, nullptr);
+    EXPECT_EQ(loop->observer, nullptr);
     EXPECT_EQ(rec.end_time(), 2);
     EXPECT_EQ(events_of(rec, 0), "created@0 started@0 suspended@0:sleep 2s resumed@2 finished@2");
     rec.stop();  // idempotent
@@ -465,7 +465,7 @@ TEST_F(RecorderTest, ChromeTraceIsJsonWithTheEvents) {
 // ---------------------------------------------------------------- call graph
 
 TEST_F(RecorderTest, CallGraphFromATaskDownToTheLeafAndUp) {
-  runtime(L)->record_session.reset();
+  set_record_session(L, nullptr);
   std::string r = eval(R"(
 local worker = async(function(name, s) await(asyncio.sleep(s)) end)
 local locked = async(function(lock) await(lock:acquire()) end)

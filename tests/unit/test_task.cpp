@@ -1,4 +1,4 @@
-// Unit tests for Task (runtime/task.h, task.cpp): stepping, cancel /
+// Unit tests for Task (runtime/core/task.h, task.cpp): stepping, cancel /
 // uncancel / cancelling counts, must_cancel before start, cancel while
 // sleeping, a task awaiting itself, a bad yield, results, reports.
 #include <gtest/gtest.h>

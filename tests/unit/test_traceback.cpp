@@ -1,4 +1,4 @@
-// Unit tests for tracebacks (runtime/traceback.h, traceback.cpp): frames with
+// Unit tests for tracebacks (runtime/core/traceback.h, traceback.cpp): frames with
 // file:line and coroutine names, across awaits and tasks, for errors that
 // escape asyncio.run, failed tasks and callbacks.
 #include <gtest/gtest.h>

@@ -454,7 +454,6 @@ void open_call_graph(lua_State* L) {
       {nullptr, nullptr},
   };
   luaL_setfuncs(L, fns, 0);
-  open_task_stack(L);  // task:get_stack / print_stack
 }
 
 }  // namespace luasync

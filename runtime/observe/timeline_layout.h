@@ -8,7 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "embedded_lua.h"
 #include "recorder.h"
+
+namespace luasync {
+// observe/web/* (the timeline's script and style sheet), as text.
+const EmbeddedChunk* embedded_runtime_web();
+}  // namespace luasync
 
 namespace luasync::timeline {
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <new>
 
 #include "call_graph.h"
 #include "clock.h"
@@ -24,7 +25,7 @@ Recorder::Recorder(Loop* loop) : loop_(loop) {
   virtual_ = loop->clock().is_virtual();
   start_ = end_ = loop->time();
   start_real_ = end_real_ = virtual_ ? monotonic_seconds() : start_;
-  loop->recorder = this;
+  loop->observer = this;
 }
 
 Recorder::~Recorder() { stop(); }
@@ -33,7 +34,7 @@ void Recorder::stop() {
   if (!loop_) return;
   end_ = loop_->time();
   end_real_ = virtual_ ? monotonic_seconds() : end_;
-  if (loop_->recorder == this) loop_->recorder = nullptr;
+  if (loop_->observer == this) loop_->observer = nullptr;
   loop_ = nullptr;
 }
 
@@ -444,7 +445,7 @@ void RunRecording::configure(lua_State* L, int opts) {
     lua_pop(L, 1);
   }
   if (!given) {
-    RecordSession* s = runtime(L)->record_session.get();
+    std::shared_ptr<RecordSession> s = record_session(L);
     from_session_ = s && s->options.any();
     active_ = from_session_;
     if (from_session_) session_options_ = s->options;
@@ -488,7 +489,7 @@ void RunRecording::finish(lua_State* L) {
   if (!rec_) return;
   rec_->stop();
   if (from_session_) {
-    RecordSession* s = runtime(L)->record_session.get();
+    std::shared_ptr<RecordSession> s = record_session(L);
     if (s) {
       rec_->run_number = static_cast<int>(s->runs.size()) + 1;
       s->runs.push_back(std::move(rec_));
@@ -543,13 +544,14 @@ bool record_session_start(lua_State* L, const RecordOptions& o, std::string* err
       return false;
     }
   }
-  runtime(L)->record_session = std::move(s);
+  set_record_session(L, std::move(s));
   return true;
 }
 
 bool record_session_finish(lua_State* L) {
-  std::shared_ptr<RecordSession> s = std::move(runtime(L)->record_session);
+  std::shared_ptr<RecordSession> s = record_session(L);
   if (!s) return true;
+  set_record_session(L, nullptr);
   bool ok = true;
   const RecordOptions& o = s->options;
   if (s->runs.size() == 1) s->runs[0]->run_number = 0;  // no "#1" when there is one run
@@ -591,5 +593,61 @@ bool record_session_finish(lua_State* L) {
   }
   return ok;
 }
+
+// The session lives in the registry, in a userdata whose __gc drops it.
+static char kSessionKey;
+
+static int session_gc(lua_State* L) {
+  static_cast<std::shared_ptr<RecordSession>*>(lua_touserdata(L, 1))->~shared_ptr();
+  return 0;
+}
+
+std::shared_ptr<RecordSession> record_session(lua_State* L) {
+  std::shared_ptr<RecordSession> s;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &kSessionKey) == LUA_TUSERDATA)
+    s = *static_cast<std::shared_ptr<RecordSession>*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  return s;
+}
+
+void set_record_session(lua_State* L, std::shared_ptr<RecordSession> s) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &kSessionKey) == LUA_TUSERDATA) {
+    *static_cast<std::shared_ptr<RecordSession>*>(lua_touserdata(L, -1)) = std::move(s);
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  if (!s) return;
+  void* p = lua_newuserdatauv(L, sizeof(std::shared_ptr<RecordSession>), 0);
+  new (p) std::shared_ptr<RecordSession>(std::move(s));
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, session_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kSessionKey);
+}
+
+static int run_recording_gc(lua_State* L) {
+  static_cast<RunRecording*>(lua_touserdata(L, 1))->~RunRecording();
+  return 0;
+}
+
+static char kRunRecordingMT;
+
+static RunObserver* push_run_recording(lua_State* L) {
+  void* p = lua_newuserdatauv(L, sizeof(RunRecording), 0);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &kRunRecordingMT) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, run_recording_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &kRunRecordingMT);
+  }
+  lua_setmetatable(L, -2);
+  return new (p) RunRecording();  // nothing can raise between this and its __gc
+}
+
+void install_run_recording(lua_State* L) { runtime(L)->push_run_observer = push_run_recording; }
 
 }  // namespace luasync

@@ -7,8 +7,8 @@
 
 #include "coro.h"
 #include "loop.h"
+#include "observer.h"
 #include "options.h"
-#include "recorder.h"
 #include "swallow.h"
 #include "traceback.h"
 
@@ -166,7 +166,7 @@ Task* push_new_task(lua_State* L, int coro_idx, int name_idx) {
   t->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   loop->link_task(t);
   loop->schedule_step(t);
-  if (Recorder* rec = loop->recorder) rec->task_created(L, tidx, t, coro_idx);
+  if (TaskObserver* obs = loop->observer) obs->task_created(L, tidx, t, coro_idx);
   if (opts_name) {
     lua_remove(L, opts_name);
     lua_remove(L, opts_name - 1);
@@ -357,7 +357,7 @@ void task_step(lua_State* L, Task* t) {
       // Python throws into the unstarted coroutine, which raises at once: the
       // body never runs.
       finish_cancelled(L, tidx, t, -1);
-      if (Recorder* rec = loop->recorder) rec->step_end(L, tidx, t);
+      if (TaskObserver* obs = loop->observer) obs->step_end(L, tidx, t);
       lua_settop(L, top);
       return;
     }
@@ -374,7 +374,7 @@ void task_step(lua_State* L, Task* t) {
     real0 = monotonic_seconds();
     loop0 = loop->time();
   }
-  if (Recorder* rec = loop->recorder) rec->step_begin(t);
+  if (TaskObserver* obs = loop->observer) obs->step_begin(t);
   loop->set_current_task(t);
   int nres = 0;
   int status = lua_resume(co, L, nargs, &nres);
@@ -404,7 +404,7 @@ void task_step(lua_State* L, Task* t) {
     lua_xmove(co, L, 1);
     finish_failed(L, tidx, t, -1);
   }
-  if (Recorder* rec = loop->recorder) rec->step_end(L, tidx, t);
+  if (TaskObserver* obs = loop->observer) obs->step_end(L, tidx, t);
   lua_settop(L, top);
 }
 

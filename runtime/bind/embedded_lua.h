@@ -12,11 +12,7 @@ struct EmbeddedChunk {
   size_t size;
 };
 
-// The runtime's Lua layer in load order, ending with {nullptr, nullptr, 0}.
-const EmbeddedChunk* embedded_runtime_chunks();
-// runtime/lua/modules/NAME.lua, each require("asyncio.NAME").
-const EmbeddedChunk* embedded_module_chunks();
-// runtime/web/* (the timeline's script and style sheet), as text.
-const EmbeddedChunk* embedded_runtime_web();
+// Each layer declares its own tables (run.h: the core's; modules.h: io's),
+// each ending with {nullptr, nullptr, 0}.
 
 }  // namespace luasync

@@ -16,11 +16,11 @@
 
 #include <new>
 
-#include "asyncio_lib.h"
 #include "coro.h"
 #include "future.h"
 #include "loop.h"
 #include "options.h"
+#include "run.h"
 #include "runtime.h"
 #include "task.h"
 

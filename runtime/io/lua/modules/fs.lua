@@ -1,6 +1,6 @@
 -- fs.lua: require("asyncio.fs"), files on libuv's thread pool.
 --
--- The operations are native (runtime/fs.cpp, asyncio._fs) and return
+-- The operations are native (runtime/io/fs.cpp, asyncio._fs) and return
 -- futures: `local text = await(fs.read_file(path))`. Failures come out of
 -- await as asyncio.OSError values: tostring(err) is
 -- "ENOENT: no such file or directory: /x/y", err.code is "ENOENT",

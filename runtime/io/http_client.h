@@ -1,5 +1,5 @@
 // http_client.h: the native part of the HTTP client (libcurl's multi
-// interface driven by the luasync loop). runtime/lua/modules/http.lua builds
+// interface driven by the luasync loop). runtime/io/lua/modules/http.lua builds
 // the public API (ClientSession, Response, errors) on these primitives.
 //
 // How curl is driven: each session owns one CURLM (its connection cache, so

@@ -1,4 +1,4 @@
--- signals.lua: asyncio.signal, and (native, runtime/signals.cpp)
+-- signals.lua: asyncio.signal, and (native, runtime/io/signals.cpp)
 -- loop:add_signal_handler(signum, fn, ...) / loop:remove_signal_handler(signum).
 --
 --   local loop = asyncio.get_running_loop()

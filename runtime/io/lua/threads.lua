@@ -1,5 +1,5 @@
 -- threads.lua: asyncio.to_thread and asyncio.ThreadPoolExecutor; the loop's
--- run_in_executor and set_default_executor (native: runtime/executor.cpp).
+-- run_in_executor and set_default_executor (native: runtime/io/executor.cpp).
 --
 --   local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
 --   local a, b = ... await(asyncio.gather(asyncio.to_thread(fib, 30), asyncio.to_thread(fib, 31)))

@@ -34,6 +34,6 @@ void json_push_null(lua_State* L);
 
 }  // namespace luasync
 
-// require("asyncio._json"): {encode, decode, null}; runtime/lua/modules/json.lua
+// require("asyncio._json"): {encode, decode, null}; runtime/io/lua/modules/json.lua
 // builds the public module on it.
 extern "C" int luaopen_asyncio__json(lua_State* L);

@@ -33,7 +33,7 @@ namespace luasync {
 class Server;
 class Stream;
 
-// A layer between the socket and the stream's buffers: TLS (runtime/tls.cpp,
+// A layer between the socket and the stream's buffers: TLS (runtime/io/tls.cpp,
 // in the network plugin, so that OpenSSL stays out of the executable's
 // start-up). The stream hands it the bytes read from the socket (input) and
 // the bytes the program writes (output); the filter gives back plaintext

@@ -10,7 +10,7 @@
 //
 // Lua asks a transfer for its state (`head`, `read`) and gets either the
 // answer or a future to wait on; every change of state wakes that future, and
-// Lua asks again (runtime/lua/modules/http.lua). So waking is level-based and
+// Lua asks again (runtime/io/lua/modules/http.lua). So waking is level-based and
 // a missed or doubled wakeup cannot lose data.
 //
 // Back-pressure: when more than kHighWater bytes are buffered and unread, the

@@ -83,7 +83,7 @@ bool task_cancel(lua_State* L, int idx, int msg_idx);
 // Called by the loop when a timer entry for t fires or is discarded.
 void task_timer_fired(lua_State* L, Task* t, uint32_t gen, bool dead);
 
-// Contexts (contextvars, runtime/lua/contextvars.lua). The current context
+// Contexts (contextvars, runtime/core/lua/contextvars.lua). The current context
 // is the running task's UV_CONTEXT, or outside tasks the state's base
 // context. Either is nil (empty), a map {[var] = value} that is never
 // changed once made (so copying a context is sharing its map), or a Context

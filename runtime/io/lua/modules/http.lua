@@ -1,7 +1,7 @@
 -- http.lua: require("asyncio.http"), an HTTP client and server.
 --
 -- Client (aiohttp's shape, on libcurl's multi interface; see
--- runtime/http_client.h for how curl runs on the loop):
+-- runtime/io/http_client.h for how curl runs on the loop):
 --
 --   local session <close> = http.ClientSession({timeout = 10})
 --   local resp <close> = await(session:get("http://127.0.0.1:8080/json"))
@@ -32,7 +32,7 @@
 -- quiet for the loop's autojump grace, it does (so a server in this process
 -- that sleeps on the loop clock costs no real time).
 --
--- Server (h2o's HTTP/1.1 on the loop; see runtime/http_server.h):
+-- Server (h2o's HTTP/1.1 on the loop; see runtime/io/http_server.h):
 --
 --   local server <close> = await(http.serve(async(function(req)
 --     return {status = 200, json = {path = req.path}}
@@ -678,7 +678,7 @@ end)
 
 -- ---------------------------------------------------------------- websockets
 --
--- The protocol is wslay's (runtime/ws.cpp, asyncio._ws: a core without I/O
+-- The protocol is wslay's (runtime/io/ws.cpp, asyncio._ws: a core without I/O
 -- of its own); a WebSocket runs it over a stream (reader, writer): a task
 -- reads the connection, feeds the core and queues the messages it yields
 -- (at most max_queue: then the task stops reading, and TCP makes the peer

@@ -1,7 +1,7 @@
 -- streams.lua: TCP streams (asyncio.open_connection, asyncio.start_server)
 -- and the error classes of all I/O (streams, subprocesses, files).
 --
--- The streams themselves are native (runtime/stream.cpp, asyncio._stream):
+-- The streams themselves are native (runtime/io/stream.cpp, asyncio._stream):
 -- reader and writer methods that wait return futures, so
 -- `await(reader:readline())` suspends only when the data is not buffered yet.
 -- This file adds the names to asyncio, the error classes, and the methods
@@ -45,7 +45,7 @@ end
 
 -- ---------------------------------------------------------------- TLS
 -- asyncio.ssl: contexts and errors. The TLS itself (OpenSSL) is in the
--- network plugin (runtime/tls.cpp, asyncio._tls), loaded on first use.
+-- network plugin (runtime/io/tls.cpp, asyncio._tls), loaded on first use.
 local ssl = {}
 asyncio.ssl = ssl
 

@@ -1,6 +1,6 @@
 // ws.cpp: the websocket protocol (RFC 6455) on wslay, without I/O of its
 // own (require("asyncio._ws"), in the network plugin). The Lua layer
-// (runtime/lua/modules/http.lua) feeds it the bytes that arrive on the
+// (runtime/io/lua/modules/http.lua) feeds it the bytes that arrive on the
 // connection and writes out what it produces; it parses frames, answers
 // pings and the closing handshake, and masks a client's frames. wslay's
 // callbacks only move bytes between its context and this object's buffers:

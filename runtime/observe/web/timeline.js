@@ -1,6 +1,6 @@
 // timeline.js: makes luasync timeline charts interactive. A chart lives in
 // an element of class "lt-section" holding the <svg class="lt-chart"> that
-// runtime/timeline_svg.cpp draws and a <script type="application/json"
+// runtime/observe/timeline_svg.cpp draws and a <script type="application/json"
 // class="lt-snapshots"> with the call-graph snapshots its bars point at
 // (data-snap). Hovering a bar shows what the task was doing then (the bar's
 // <title>, moved into a tooltip); clicking it shows the task's call graph at

@@ -14,12 +14,13 @@
 #include <memory>
 #include <string>
 
+#include "observer.h"
+
 namespace luasync {
 
 class Loop;
 struct Future;
 struct Task;
-struct RecordSession;
 
 // Markers yielded by the core to the task runner and passed back on resume.
 // They are light userdata: Lua code cannot forge them.
@@ -89,8 +90,10 @@ struct Runtime {
   bool track_origin = true;
   // Futures whose exception nobody retrieved (intrusive list, see future.cpp).
   Future* unretrieved = nullptr;
-  // `luasync --timeline/--trace` (recorder.h): every asyncio.run records.
-  std::shared_ptr<RecordSession> record_session;
+  // Pushes the watcher of one asyncio.run (observer.h) as a userdata that
+  // owns it (its __gc frees it) and returns it; may raise. Set by the layer
+  // above the core (the recorder of runtime/observe/), else nullptr.
+  RunObserver* (*push_run_observer)(lua_State* L) = nullptr;
   // The lesson sandbox: what reaches beyond the exercise is refused
   // (add_signal_handler), worker threads get its budgets (executor.h).
   bool restricted = false;

@@ -1,6 +1,6 @@
 -- subprocess.lua: asyncio.create_subprocess_exec / create_subprocess_shell
 -- and proc:communicate(), over the native asyncio._process
--- (runtime/process.cpp).
+-- (runtime/io/process.cpp).
 --
 --   local proc = await(asyncio.create_subprocess_exec("cat", {stdin = "pipe", stdout = "pipe"}))
 --   local out, err = await(proc:communicate("hello"))

@@ -32,7 +32,7 @@ namespace luasync {
 
 struct Future;
 struct Task;
-class Recorder;
+class TaskObserver;
 
 // A native callback scheduled by C++ code (I/O layers). `L` is the loop's
 // thread; if the entry carried a Lua value, it is on top of L's stack.
@@ -190,9 +190,10 @@ class Loop {
   void unlink_task(Task* t);
   Task* first_task() const { return tasks_; }
   size_t task_count() const { return ntasks_; }
-  // The task recorder (recorder.h) while one is attached: task.cpp reports
-  // each task's creation, steps and suspensions to it.
-  Recorder* recorder = nullptr;
+  // Who watches the tasks (observer.h: the recorder of runtime/observe/)
+  // while one is attached: task.cpp reports each task's creation, steps and
+  // suspensions to it.
+  TaskObserver* observer = nullptr;
 
   // Debug mode: report a callback or step that held the loop too long.
   void check_slow(double real_start, double loop_start, lua_State* L, int what_idx);

@@ -1,5 +1,5 @@
 // fs.h: files on libuv's fs requests (thread pool): the native part of
-// require("asyncio.fs") (runtime/lua/modules/fs.lua adds walk, lines and
+// require("asyncio.fs") (runtime/io/lua/modules/fs.lua adds walk, lines and
 // the documentation).
 //
 // Every operation returns a future. Multi-step operations (read_file,

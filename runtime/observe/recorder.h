@@ -37,12 +37,14 @@
 #include <utility>
 #include <vector>
 
+#include "observer.h"
+
 namespace luasync {
 
 class Loop;
 struct Task;
 
-class Recorder {
+class Recorder final : public TaskObserver {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
 
@@ -82,7 +84,7 @@ class Recorder {
     const std::string& label() const { return name.empty() ? call : name; }
   };
 
-  // Starts recording loop's tasks (sets loop->recorder).
+  // Starts recording loop's tasks (attaches itself as loop->observer).
   explicit Recorder(Loop* loop);
   ~Recorder();
   Recorder(const Recorder&) = delete;
@@ -92,10 +94,10 @@ class Recorder {
   void stop();
   bool stopped() const { return loop_ == nullptr; }
 
-  // --- hooks (task.cpp) ---
-  void task_created(lua_State* L, int tidx, Task* t, int coro_idx);
-  void step_begin(Task* t);
-  void step_end(lua_State* L, int tidx, Task* t);
+  // --- hooks (TaskObserver: task.cpp) ---
+  void task_created(lua_State* L, int tidx, Task* t, int coro_idx) override;
+  void step_begin(Task* t) override;
+  void step_end(lua_State* L, int tidx, Task* t) override;
 
   // --- the record ---
   const std::vector<TaskInfo>& tasks() const { return tasks_; }
@@ -201,7 +203,7 @@ std::string render_timeline_html(const std::vector<const Recorder*>& recs, const
 // safe to put inside a <script> element.
 std::string timeline_snapshots_json(const Recorder& rec);
 // The script and style sheet that make a chart interactive in a page
-// (runtime/web/timeline.js and timeline.css, compiled into the binary).
+// (runtime/observe/web/timeline.js and timeline.css, compiled into the binary).
 const std::string& timeline_script();
 const std::string& timeline_stylesheet();
 // The SVG or HTML document of recs (several runs stack up); `title` names
@@ -252,10 +254,10 @@ struct RecordSession {
 //   rec.start(loop);         // once the loop exists
 //   ...run, loop_shutdown...
 //   rec.finish(L);           // writes the timeline / trace
-class RunRecording {
+class RunRecording final : public RunObserver {
  public:
   RunRecording() = default;
-  ~RunRecording();
+  ~RunRecording() override;
   RunRecording(const RunRecording&) = delete;
   RunRecording& operator=(const RunRecording&) = delete;
 
@@ -264,14 +266,14 @@ class RunRecording {
   // table at opts (0: none). Without any of them the run follows the
   // interpreter's session, if there is one. Opens the files now, so that a
   // bad option or path raises before the run starts.
-  void configure(lua_State* L, int opts);
+  void configure(lua_State* L, int opts) override;
   bool active() const { return active_; }
   // Attaches a recorder to the loop (nothing if not active).
-  void start(Loop* loop);
+  void start(Loop* loop) override;
   // Stops recording; writes the timeline and the trace, or hands the
   // recording to the session. Never raises; a failed write is reported on
   // stderr.
-  void finish(lua_State* L);
+  void finish(lua_State* L) override;
   Recorder* recorder() const { return rec_.get(); }
 
  private:
@@ -297,5 +299,13 @@ TimelineStyle timeline_style(const RecordOptions& o, FILE* out, bool to_file);
 // return false on failure.
 bool record_session_start(lua_State* L, const RecordOptions& o, std::string* err);
 bool record_session_finish(lua_State* L);
+// The state's session (kept in its registry), or nullptr; setting nullptr
+// drops it. (The interpreter uses the two functions above; tests use these.)
+std::shared_ptr<RecordSession> record_session(lua_State* L);
+void set_record_session(lua_State* L, std::shared_ptr<RecordSession> s);
+
+// Makes asyncio.run record in the state L (Runtime::push_run_observer):
+// called when the asyncio module is put together.
+void install_run_recording(lua_State* L);
 
 }  // namespace luasync
