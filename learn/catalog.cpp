@@ -294,6 +294,27 @@ bool Engine::build_catalog(std::string* err) {
       get("exercises", &ex.starter, &ex.has_starter);
       get("solutions", &ex.solution, &ex.has_solution);
       get("checks", &ex.checks_src, &ex.has_checks);
+      // The variants: wrong/NAME/*.lua and solutions/NAME/*.lua.
+      for (int kind = 0; kind < 2; kind++) {
+        std::string prefix = dir + (kind == 0 ? "/wrong/" : "/solutions/") + ex.name + "/";
+        for (auto f = files_.lower_bound(prefix); f != files_.end() && f->first.compare(0, prefix.size(), prefix) == 0;
+             ++f) {
+          if (f->first.size() < 4 || f->first.compare(f->first.size() - 4, 4, ".lua") != 0) continue;
+          Variant v;
+          v.path = f->first;
+          v.code = f->second;
+          std::istringstream in(v.code);
+          std::string line;
+          while (std::getline(in, line) && line.compare(0, 2, "--") == 0) {
+            std::string text = line.substr(line.find_first_not_of("- ") == std::string::npos
+                                               ? line.size()
+                                               : line.find_first_not_of("- "));
+            if (v.what.empty()) v.what = text;
+            if (text.compare(0, 7, "Fails: ") == 0) v.fails.push_back(text.substr(7));
+          }
+          (kind == 0 ? ex.wrong : ex.right).push_back(std::move(v));
+        }
+      }
       if (!ex.has_starter) catalog_.problems.push_back("lessons/" + dir + "/exercises/" + ex.name + ".lua is missing");
       if (!ex.has_checks) catalog_.problems.push_back("lessons/" + dir + "/checks/" + ex.name + ".lua is missing");
       lesson.exercises.push_back(catalog_.exercises.size());

@@ -34,6 +34,17 @@ struct CheckInfo {
   double points = 1;
 };
 
+// A solution the self-check tries besides the reference (lesson-format.md):
+// lessons/<lesson>/wrong/<exercise>/<what>.lua must fail the checks its
+// `-- Fails: CHECK NAME` lines name; lessons/<lesson>/solutions/<exercise>/
+// <what>.lua are other correct solutions, which must pass.
+struct Variant {
+  std::string path;  // under lessons/: "01-why-async/wrong/kitchen/sequential.lua"
+  std::string code;
+  std::string what;  // its first comment line ("-- Wrong: ...") without the dashes
+  std::vector<std::string> fails;  // the checks it must fail (wrong ones)
+};
+
 struct Exercise {
   std::string name;       // unique across lessons: "kitchen"
   std::string title;
@@ -45,6 +56,8 @@ struct Exercise {
   std::string solution;   // solutions/NAME.lua
   std::string checks_src; // checks/NAME.lua
   bool has_starter = false, has_solution = false, has_checks = false;
+  std::vector<Variant> wrong;   // plausible wrong solutions (the self-check)
+  std::vector<Variant> right;   // correct solutions other than the reference
   // Filled by Engine::load_checks.
   bool checks_loaded = false;
   std::vector<CheckInfo> checks;

@@ -28,7 +28,8 @@ const char* kLearnUsage =
     "                      p previous, l list, r reset, c check, q quit\n"
     "  list                lessons and exercises, with your progress\n"
     "  show LESSON         read a lesson (its number or directory name)\n"
-    "  run EXERCISE        run your exercise and show what it printed and returned\n"
+    "  run [EXERCISE]      run your exercise (its main, or what the first check calls)\n"
+    "                      on the virtual clock: its output, results and timeline\n"
     "  check [EXERCISE]    check an exercise (default: the current one);\n"
     "                      exit status 0 iff every check passes\n"
     "  check --all         check every exercise\n"
@@ -48,7 +49,7 @@ const char* kLearnUsage =
     "  --file PATH         check or run PATH instead of the workspace's file\n"
     "  --jobs N            check N exercises at a time (default: the number of CPUs)\n"
     "  --time-limit S      real seconds each check may take (default 5)\n"
-    "  -v, --verbose       show every check, also the ones that pass\n"
+    "  -v, --verbose       show every check with your output, also the ones that pass\n"
     "  -h, --help          this help\n"
     "\n"
     "See docs/learn.md.\n";
@@ -99,40 +100,6 @@ std::string indent(const std::string& text, const std::string& pad) {
 }  // namespace
 
 // ---------------------------------------------------------------- shared
-
-std::string format_result(const ExerciseResult& r, const Term& term, bool verbose) {
-  std::string out;
-  const std::string& name = r.ex->name;
-  if (!r.problem.empty()) {
-    out += term.red(term.color ? "✗ " : "FAIL ") + term.bold(name) + ": " + r.problem + "\n";
-    if (r.problem.find("does not exist") != std::string::npos)
-      out += "  Run `luasync learn reset " + name + "` to get the starter file back.\n";
-    return out;
-  }
-  size_t failed = r.failed_count(), total = r.checks.size();
-  if (failed == 0) {
-    out += term.green(term.color ? "✓ " : "PASS ") + term.bold(name) + ": all " + plural(total, "check", "checks") +
-           " pass\n";
-  } else {
-    out += term.red(term.color ? "✗ " : "FAIL ") + term.bold(name) + ": " + std::to_string(failed) + " of " +
-           plural(total, "check", "checks") + " failed (" + r.file + ")\n";
-  }
-  for (const auto& c : r.checks) {
-    if (c.status == CheckResult::Pass) {
-      if (verbose || failed > 0) out += "  " + term.green(term.color ? "✓" : "ok  ") + " " + c.name + "\n";
-      continue;
-    }
-    if (c.status == CheckResult::NotRun) {
-      out += "  " + term.dim(term.color ? "·" : "--  ") + " " + c.name + term.dim(" (not run)") + "\n";
-      continue;
-    }
-    out += "  " + term.red(term.color ? "✗" : "FAIL") + " " + term.bold(c.name) + "\n";
-    out += indent(c.message, "      ");
-    if (c.line > 0) out += "      " + term.dim("at ") + term.cyan(r.file + ":" + std::to_string(c.line)) + "\n";
-  }
-  if (failed > 0) out += "  Stuck? `luasync learn hint " + name + "` gives a hint.\n";
-  return out;
-}
 
 bool record_result(Workspace& ws, const ExerciseResult& r, std::string* err) {
   if (!r.problem.empty() && r.checks.empty()) return true;  // nothing was checked
@@ -403,33 +370,21 @@ int cmd_check(Ctx& c) {
 }
 
 int cmd_run(Ctx& c) {
-  if (c.opt.args.size() < 2) return usage_error("run needs an exercise: `luasync learn run kitchen`");
-  Exercise* e = need_exercise(c, c.opt.args[1]);
-  if (!e) return 2;
+  Exercise* e = nullptr;
+  if (c.opt.args.size() >= 2) {
+    e = need_exercise(c, c.opt.args[1]);
+    if (!e) return 2;
+  }
   if (c.opt.file.empty() && !need_workspace(c)) return 2;
-  std::vector<Job> jobs{make_job(c, e, Mode::Run)};
-  Runner runner(c.engine, c.limits, 1);
-  auto results = runner.run(jobs);
-  const ExerciseResult& r = results[0];
-  const Term& t = c.term;
+  if (!e) e = c.ws.current(c.engine.catalog());
+  if (!e) return fail_msg("there are no exercises");
+  Job job = make_job(c, e, Mode::Run);
+  job.width = c.term.tty ? c.term.width : 80;
+  job.color = c.term.color;
+  ExerciseResult r = run_one(c.engine, c.limits, job);
   if (!r.problem.empty()) return fail_msg(r.problem);
-  std::fputs(r.run.output.c_str(), stdout);
-  if (!r.run.output.empty() && r.run.output.back() != '\n') std::fputs("\n", stdout);
-  std::string summary;
-  if (!r.run.error.empty()) {
-    std::fputs(t.red(r.run.error).c_str(), stdout);
-    std::fputs("\n", stdout);
-    if (r.run.line > 0) std::printf("%s\n", t.cyan("at " + r.file + ":" + std::to_string(r.run.line)).c_str());
-  }
-  if (!r.run.warnings.empty()) std::printf("%s\n", t.yellow(r.run.warnings).c_str());
-  if (!r.run.time.empty()) {
-    summary = (r.run.error.empty() ? "finished" : "stopped") + std::string(" at ") + r.run.time +
-              " virtual seconds, " + plural(static_cast<size_t>(std::atol(r.run.tasks.c_str())), "task", "tasks") +
-              " created";
-    if (!r.run.values.empty()) summary += "; returned " + r.run.values;
-    std::printf("%s\n", t.dim("-- " + summary).c_str());
-  }
-  return r.run.error.empty() ? 0 : 1;
+  std::fputs(format_run(r, c.term).c_str(), stdout);
+  return r.problem.empty() && r.run.error.empty() ? 0 : 1;
 }
 
 int cmd_hint(Ctx& c) {

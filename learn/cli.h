@@ -5,6 +5,7 @@
 
 #include "catalog.h"
 #include "render.h"
+#include "result.h"
 #include "runner.h"
 #include "workspace.h"
 
@@ -13,8 +14,7 @@ namespace luasync::learn {
 // argv[0] is "learn"; returns the exit status.
 int learn_main(int argc, char** argv);
 
-// Shared by the commands and watch mode.
-std::string format_result(const ExerciseResult& r, const Term& term, bool verbose);
+// Shared by the commands and watch mode (format_result: result.h).
 // Records a check result in the progress (done or not), merged under the
 // workspace lock; false with a message if it could not be saved.
 bool record_result(Workspace& ws, const ExerciseResult& r, std::string* err);

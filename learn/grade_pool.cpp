@@ -340,7 +340,7 @@ void GradePool::lost(Worker& w, const std::string& why, std::vector<std::pair<si
     ExerciseResult r;
     r.ex = f.job.ex;
     r.file = f.job.display;
-    for (const auto& c : f.job.ex->checks) r.checks.push_back({c.name, c.points, CheckResult::NotRun, "", 0, ""});
+    for (const auto& c : f.job.ex->checks) r.checks.push_back({c.name, c.points, CheckResult::NotRun, "", 0, "", {}});
     r.problem = "the grader could not check this exercise: " + why;
     out->emplace_back(f.job.id, std::move(r));
   }

@@ -51,6 +51,12 @@ size_t ExerciseResult::failed_count() const {
   return n;
 }
 
+ExerciseResult run_one(Engine& engine, const Limits& limits, Job job) {
+  std::vector<Job> jobs{std::move(job)};
+  Runner runner(engine, limits, 1);
+  return std::move(runner.run(jobs)[0]);
+}
+
 int cpu_count() {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1 : static_cast<int>(n);
@@ -304,7 +310,7 @@ std::vector<ExerciseResult> Runner::run(
       preload_http_plugin(&ignored);
     }
     if (job.mode == Mode::Check)
-      for (const auto& c : job.ex->checks) r.checks.push_back({c.name, c.points, CheckResult::NotRun, "", 0, ""});
+      for (const auto& c : job.ex->checks) r.checks.push_back({c.name, c.points, CheckResult::NotRun, "", 0, "", {}});
     if (!job.ex->problem.empty()) {
       r.problem = "the checks of " + job.ex->name + " cannot run: " + job.ex->problem;
       finish(j);
@@ -364,6 +370,8 @@ std::vector<ExerciseResult> Runner::run(
       sj.index = j;
       sj.stream = jobs[j].stream;
       sj.timeline = jobs[j].timeline;
+      sj.width = jobs[j].width;
+      sj.color = jobs[j].color;
     }
     confine_prepare(sandbox_confinement(batch, p.first, limits_));
     int parent = getpid();
@@ -402,6 +410,7 @@ std::vector<ExerciseResult> Runner::run(
     return true;
   };
 
+  auto job_mode = [&](size_t j) { return jobs[j].mode; };
   auto handle_line = [&](Slot& s, const std::string& line) {
     auto f = split_record(line);
     ExerciseResult& r = results[s.job];
@@ -433,6 +442,22 @@ std::vector<ExerciseResult> Runner::run(
         c->line = static_cast<int>(std::strtol(f[3].c_str(), nullptr, 10));
         c->message = f[4];
       }
+    } else if (k == "P" && f.size() >= 6) {
+      Observed* o = job_mode(s.job) == Mode::Run ? &r.run.seen : nullptr;
+      if (!o)
+        if (CheckResult* c = check_at(f[1])) o = &c->seen;
+      if (o) {
+        o->output = f[2];
+        o->debug_output = f[3];
+        o->output_dropped = std::strtoull(f[4].c_str(), nullptr, 10);
+        o->debug_dropped = std::strtoull(f[5].c_str(), nullptr, 10);
+      }
+    } else if (k == "W" && f.size() >= 5) {
+      Observed* o = job_mode(s.job) == Mode::Run ? &r.run.seen : nullptr;
+      if (!o)
+        if (CheckResult* c = check_at(f[1])) o = &c->seen;
+      if (o && o->diagnostics.size() < 50)
+        o->diagnostics.push_back({f[2], static_cast<int>(std::strtol(f[3].c_str(), nullptr, 10)), f[4]});
     } else if (k == "L" && f.size() >= 2) {
       s.limit = f[1];
       s.limit_line = f.size() >= 3 ? static_cast<int>(std::strtol(f[2].c_str(), nullptr, 10)) : 0;
@@ -450,6 +475,10 @@ std::vector<ExerciseResult> Runner::run(
       r.run.error = f[5];
       r.run.warnings = f[6];
       r.run.line = static_cast<int>(std::strtol(f[7].c_str(), nullptr, 10));
+      if (f.size() >= 10) {
+        r.run.call = f[8];
+        r.run.timeline = f[9];
+      }
     } else if (k == "E" && f.size() >= 2) {
       s.setup_error = true;
       r.problem = "the checks could not run: " + f[1];

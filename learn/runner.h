@@ -18,6 +18,23 @@
 
 namespace luasync::learn {
 
+// Something the runtime noticed while the learner's code ran (its
+// debug-mode warnings, and blocking calls).
+struct Diagnostic {
+  std::string kind;     // never_awaited, unretrieved, callback_error, swallowed_cancel,
+                        // timeout_not_closed, blocking, slow_callback
+  int line = 0;         // the learner's line it points at, or 0
+  std::string message;  // for the learner, one paragraph
+};
+
+// What the learner's code did besides its results, during one check or run.
+struct Observed {
+  std::string output;        // what it printed on stdout (the first 16 KB)
+  std::string debug_output;  // on stderr: debug output, never compared
+  size_t output_dropped = 0, debug_dropped = 0;  // bytes left out
+  std::vector<Diagnostic> diagnostics;
+};
+
 struct CheckResult {
   enum Status { NotRun, Pass, Fail };
   std::string name;
@@ -26,6 +43,7 @@ struct CheckResult {
   std::string message;  // why it failed (several lines at most)
   int line = 0;         // the learner's line it points at, or 0
   std::string limit;    // "instructions", "memory", "output", "time", "crash", or ""
+  Observed seen;
 };
 
 // The picture of one asyncio.run of a run (Job::timeline).
@@ -37,14 +55,17 @@ struct RunTimeline {
 // What `luasync learn run` shows.
 struct RunReport {
   bool finished = false;
+  std::string call;      // what was run: "main()", "the file", "cook()"
   std::string time;      // virtual seconds, formatted
   std::string tasks;     // tasks created
   std::string values;    // the results, formatted
   std::string error;     // message and traceback, or empty
-  std::string warnings;  // the runtime's warnings (never awaited...)
-  std::string output;    // what it printed
+  std::string warnings;  // the runtime's warnings, as it printed them
+  std::string output;    // what it printed on stdout (all of it)
+  std::string timeline;  // the chart of the run (recorder.h), or empty
   int line = 0;
   std::vector<RunTimeline> timelines;  // Job::timeline: one per asyncio.run
+  Observed seen;         // stderr and the diagnostics
 };
 
 struct ExerciseResult {
@@ -74,6 +95,8 @@ struct Job {
   std::string source;
   bool stream = false;    // Mode::Run: output reaches RunEvents::output as it is printed
   bool timeline = false;  // Mode::Run: every asyncio.run is recorded (RunReport::timelines)
+  int width = 0;          // Mode::Run: the text chart's width (0: none; RunReport::timeline)
+  bool color = false;
 };
 
 // What a run sends while it goes on (`luasync tour` shows it at once): the
@@ -99,6 +122,7 @@ class Runner {
   const Limits& limits() const { return limits_; }
   // Called from run() as the pieces of Mode::Run jobs arrive.
   void set_run_events(RunEvents ev) { events_ = std::move(ev); }
+  int jobs() const { return jobs_; }
   // File descriptors the sandbox children close first thing (the grader's
   // worker pipes: learner code must hold nothing of the grader's).
   void close_in_children(std::vector<int> fds) { close_in_children_ = std::move(fds); }
@@ -112,6 +136,11 @@ class Runner {
   std::vector<int> close_in_children_;
   RunEvents events_;
 };
+
+// One exercise, checked or run (job.mode), in a sandbox child: the result
+// to render with format_result / format_run, or result_json / run_json
+// (result.h). The library entry point for front-ends.
+ExerciseResult run_one(Engine& engine, const Limits& limits, Job job);
 
 // Reads a learner's file: false with a kind message if it is missing, too
 // big, or not UTF-8.

@@ -499,6 +499,13 @@ void report_to_sink(lua_State* L, const char* kind, const std::string& text, int
   int rec = lua_gettop(L);
   lua_pushlstring(L, text.data(), text.size());
   append_to(L, rec, "warnings");
+  // Every warning with its kind, for the check result's diagnostics.
+  lua_createtable(L, 0, 2);
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "kind");
+  lua_pushlstring(L, text.data(), text.size());
+  lua_setfield(L, -2, "text");
+  append_to(L, rec, "diagnostics");
   if (std::strcmp(kind, "never_awaited") == 0 && idx) {
     lua_createtable(L, 0, 3);
     Coro* c = to_coro(L, idx);
@@ -765,6 +772,9 @@ int l_path_inside(lua_State* L) {
 
 // The recorder of the run in progress (run mode with `timeline`).
 Recorder* g_recorder = nullptr;
+// The text chart of the last run (`learn run`), kept here so that no local
+// std::string is live when it is pushed (the error discipline).
+std::string g_chart;
 
 // Writes the T record of a finished run and frees its recorder.
 void send_timeline(Recorder* rec) {
@@ -806,18 +816,34 @@ double get_number(lua_State* L, int t, const char* k) {
   return v;
 }
 
-// run(record, raise, vlimit, debug, coro): runs the coroutine object as the
+// run(record, raise, vlimit, debug, coro [, timeline]): runs the coroutine object as the
 // main task of a fresh loop on the virtual clock, until it is done, nothing
 // can happen any more (a deadlock), or the clock passes vlimit; then shuts
 // the loop down like asyncio.run. Fills the record: values (packed), error,
 // traceback, time (added to), tasks (added to: tasks created besides the
-// main one), finished, deadlock, timed_out. With `raise`, behaves like
-// asyncio.run instead: returns the results or raises the error.
+// main one), finished, deadlock, timed_out, and with `timeline` (a table
+// {width =, color =}) the timeline of the run (timeline, a string). With
+// `raise`, behaves like asyncio.run instead: returns the results or raises
+// the error. Debug mode's slow-step warning counts 0.5 s of real time here
+// (time.sleep is reported on its own, from the virtual clock).
 int l_run(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   bool raise = lua_toboolean(L, 2);
   double vlimit = luaL_checknumber(L, 3);
   bool debug = lua_toboolean(L, 4);
+  // The text chart's width and colors (a TimelineStyle is built only where
+  // nothing can raise: it holds a std::string).
+  lua_settop(L, 6);
+  bool timeline = lua_istable(L, 6);
+  int chart_width = 80;
+  bool chart_color = false;
+  if (timeline) {
+    chart_width = static_cast<int>(get_number(L, 6, "width"));
+    if (chart_width < 40) chart_width = 80;
+    lua_getfield(L, 6, "color");
+    chart_color = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
   lua_settop(L, 5);
   Runtime* rt = runtime(L);
   if (rt->loop) return luaL_error(L, "asyncio.run() cannot be called from a running event loop");
@@ -825,19 +851,20 @@ int l_run(lua_State* L) {
   Loop::Options o;
   o.virtual_clock = true;
   o.debug = debug;
+  o.slow_callback_duration = 0.5;
   o.autojump_grace = g.limits.autojump_grace;
   rt->worker_stats.calls = 0;
   rt->worker_stats.max_in_flight = rt->worker_stats.in_flight;
   Loop* loop = loop_open(L, o);  // 6
   RunGuard guard{L, loop};
-  // Run mode with `timeline`: the picture of this run, sent after it.
-  // Owned here only until the T record is written; the child exits on a
-  // limit, and nothing here outlives a job.
+  // Run mode with `timeline` (the tour's picture) or a text chart (`learn
+  // run`): the recording of this run. Owned here only until it is sent or
+  // rendered; the child exits on a limit, and nothing here outlives a job.
   Recorder* rec = nullptr;
-  if (g.timeline) {
+  if (g.timeline || timeline) {
     delete g_recorder;
     g_recorder = rec = new Recorder(loop);
-    rec->set_snapshots(true);
+    if (g.timeline) rec->set_snapshots(true);
     guard.rec = rec;
   }
   uint64_t first_task = rt->next_task_number;
@@ -871,7 +898,26 @@ int l_run(lua_State* L) {
   check_workers(L);      // a worker that went over a limit fails the check
   guard.loop = nullptr;
   if (rt->loop == loop) rt->loop = nullptr;
-  if (rec) send_timeline(rec);
+  if (rec) {
+    if (timeline) {
+      rec->stop();
+      TimelineStyle style;
+      style.width = chart_width;
+      style.color = chart_color;
+      g_chart = render_timeline(*rec, style);
+    }
+    if (g.timeline) {
+      send_timeline(rec);
+    } else {
+      rec->stop();
+      if (g_recorder == rec) g_recorder = nullptr;
+      delete rec;
+    }
+  }
+  if (timeline) {
+    lua_pushlstring(L, g_chart.data(), g_chart.size());
+    lua_setfield(L, 1, "timeline");
+  }
 
   set_number(L, 1, "time", get_number(L, 1, "time") + end);
   lua_getfield(L, 1, "tasks");
@@ -1103,6 +1149,13 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
     lua_setfield(L, -2, "stream");
   }
   set_number(L, lua_gettop(L), "time_limit", limits.real_seconds);
+  if (job.mode == Mode::Run && job.width > 0) {
+    lua_createtable(L, 0, 2);
+    set_number(L, lua_gettop(L), "width", job.width);
+    lua_pushboolean(L, job.color);
+    lua_setfield(L, -2, "color");
+    lua_setfield(L, -2, "timeline");
+  }
   engine.push_checks(*job.ex);
   lua_pushinteger(L, first + 1);
   bool ok = lua_pcall(L, 3, 0, 0) == LUA_OK;

@@ -8,6 +8,12 @@
 //   J job                  the next exercise begins (job: its index among
 //                          the Runner's jobs; not sent for the first)
 //   B i                    check i (0-based) begins
+//   P i out err odrop edrop   what check i printed on stdout and on stderr
+//                          (kept up to 16 KB each; *drop: bytes left out)
+//   W i kind line msg      a diagnostic of the runtime during check i (kind:
+//                          never_awaited, unretrieved, callback_error,
+//                          swallowed_cancel, timeout_not_closed, blocking,
+//                          slow_callback...; line: the learner's, or empty)
 //   R i status line msg    it ended: status "pass" or "fail"; line is the
 //                          learner's line when known (else empty)
 //   L kind line            a limit stopped it (kind: instructions, memory,
@@ -17,8 +23,10 @@
 //   T svg snapshots        run mode with `timeline`: the picture of one
 //                          asyncio.run (timeline_svg.cpp) and its call-graph
 //                          snapshots (a JSON array), after that run
-//   V finished time tasks values error warnings
-//                          run mode: how the run ended
+//   V finished time tasks values error warnings line call timeline
+//                          run mode: how the run ended (call: what was
+//                          run, "cook()"; timeline: its text chart); P 0
+//                          and W 0 come before it
 //   E msg                  the checks could not run at all (setup error)
 //   D                      this exercise is done
 // A child that dies without L/D is reported from its exit status by the
@@ -77,6 +85,8 @@ struct SandboxJob {
   size_t index = 0;       // the Runner's job index (the J record)
   bool stream = false;    // run mode: send the output as it is printed (O records)
   bool timeline = false;  // run mode: record every asyncio.run and send its picture (T records)
+  int width = 0;          // run mode: the text chart's width (0: none) and colors
+  bool color = false;
 };
 
 // Exit statuses of a child that stopped on a limit (the L record says more).

@@ -1,8 +1,12 @@
 // selfcheck.cpp: `luasync learn selfcheck`, the lesson authors' check (as
 // rustlings' dev check): every exercise has a TODO, a hint and loadable
 // checks; every exercise fails its checks as shipped and every reference
-// solution passes them; every example runs on the virtual clock and prints
-// exactly its .out file.
+// solution passes them; every wrong solution shipped (lessons/<lesson>/
+// wrong/<exercise>/*.lua) fails the checks it names, and every other
+// correct solution (solutions/<exercise>/*.lua) passes; the exercises
+// with fewer than three wrong solutions or no other correct one are listed; `learn run` runs every reference
+// solution; every example runs on the virtual clock and prints exactly its
+// .out file.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -170,17 +174,116 @@ int selfcheck_main(Engine& engine, Runner& runner, const Term& term, bool verbos
     if (r.passed()) continue;
     problem(r.ex->name + ": the reference solution fails its checks:\n" + format_result(r, term, false));
   }
-  // Every starter fails (and not because it hangs or crashes).
-  auto st = runner.run(starters);
-  for (auto& r : st) {
-    if (r.passed()) {
-      problem(r.ex->name + ": the starter file passes every check as shipped (nothing to do?)");
-      continue;
+  // Then in one go (four exercises per sandbox child): every starter fails
+  // (and not because it hangs or crashes); every wrong solution fails the
+  // checks it names; every other correct solution passes; every reference
+  // solution runs with `learn run`.
+  enum Kind { Starter, Wrong, Right, Run };
+  struct Tried {
+    Kind kind;
+    const Variant* v = nullptr;
+  };
+  std::vector<Job> jobs;
+  std::vector<Tried> tried;
+  size_t nwrong = 0, nright = 0;
+  std::vector<std::string> short_of;  // exercises with < 3 wrong or no other correct solution
+  for (auto& j : starters) {
+    jobs.push_back(j);
+    tried.push_back({Starter});
+  }
+  for (auto& ex : cat.exercises) {
+    if (!ex.problem.empty()) continue;
+    std::string where = "lessons/" + ex.lesson_dir + "/";
+    // Not yet every exercise ships its variants: the ones that lack them
+    // are listed (and the count printed), the ones present must behave.
+    if (ex.wrong.size() < 3 || ex.right.empty()) short_of.push_back(ex.name);
+    for (int kind = 0; kind < 2; kind++) {
+      for (const auto& v : kind == 0 ? ex.wrong : ex.right) {
+        Job j;
+        j.ex = &ex;
+        j.group = jobs.size();
+        j.has_source = true;
+        j.source = v.code;
+        j.display = "lessons/" + v.path;
+        jobs.push_back(j);
+        tried.push_back({kind == 0 ? Wrong : Right, &v});
+        (kind == 0 ? nwrong : nright)++;
+      }
     }
-    for (const auto& c : r.checks)
-      if (c.limit == "crash" || c.limit == "time")
-        problem(r.ex->name + ": the starter file makes a check hit a limit (" + c.name + "): " + c.message);
-    if (verbose) std::fputs(format_result(r, term, false).c_str(), stdout);
+    if (ex.has_solution) {
+      Job j;
+      j.ex = &ex;
+      j.group = jobs.size();
+      j.mode = Mode::Run;
+      j.has_source = true;
+      j.source = ex.solution;
+      j.display = where + "solutions/" + ex.name + ".lua";
+      jobs.push_back(j);
+      tried.push_back({Run});
+    }
+  }
+  // Groups of four consecutive jobs share a child.
+  for (size_t i = 0; i < jobs.size(); i++) jobs[i].group = i / 4;
+  Runner batched(engine, runner.limits(), runner.jobs(), 4);
+  uint64_t t1 = uv_hrtime();
+  auto results = batched.run(jobs);
+  double var_secs = static_cast<double>(uv_hrtime() - t1) / 1e9;
+  size_t caught = 0;
+  for (size_t i = 0; i < results.size(); i++) {
+    const ExerciseResult& r = results[i];
+    const Tried& t = tried[i];
+    const std::string& name = r.ex->name;
+    auto limit_hit = [&](const std::string& what) {
+      for (const auto& c : r.checks)
+        if (c.limit == "crash" || c.limit == "time")
+          problem(name + ": " + what + " makes a check hit a limit (" + c.name + "): " + c.message);
+    };
+    switch (t.kind) {
+      case Starter:
+        if (r.passed()) {
+          problem(name + ": the starter file passes every check as shipped (nothing to do?)");
+          break;
+        }
+        limit_hit("the starter file");
+        if (verbose) std::fputs(format_result(r, term, false).c_str(), stdout);
+        break;
+      case Wrong: {
+        std::string where = "lessons/" + t.v->path;
+        if (t.v->fails.empty()) problem(where + ": no `-- Fails: CHECK NAME` line says which check must fail");
+        if (!r.problem.empty()) {
+          problem(where + ": the checks could not run: " + r.problem);
+          break;
+        }
+        bool ok = !r.passed();
+        for (const auto& f : t.v->fails) {
+          const CheckResult* c = nullptr;
+          for (const auto& ch : r.checks)
+            if (ch.name == f) c = &ch;
+          if (!c) {
+            problem(where + ": it names a check '" + f + "' that " + name + " does not have");
+            ok = false;
+          } else if (c->status != CheckResult::Fail) {
+            problem(where + ": passes the check '" + f + "' (" + t.v->what + ")");
+            ok = false;
+          }
+        }
+        if (r.passed()) problem(where + ": a wrong solution passes every check (" + t.v->what + ")");
+        limit_hit(where);
+        if (ok) caught++;
+        if (verbose) std::fputs(("-- " + where + "\n" + format_result(r, term, false)).c_str(), stdout);
+        break;
+      }
+      case Right:
+        if (!r.passed())
+          problem("lessons/" + t.v->path + ": a correct solution fails (" + t.v->what + "):\n" +
+                  format_result(r, term, false));
+        break;
+      case Run:
+        if (!r.problem.empty() || !r.run.error.empty() || r.run.call.empty())
+          problem(name + ": `learn run` does not run the reference solution: " +
+                  (r.problem.empty() ? r.run.error : r.problem));
+        break;
+    }
   }
 
   // Every example prints its .out file.
@@ -211,6 +314,14 @@ int selfcheck_main(Engine& engine, Runner& runner, const Term& term, bool verbos
               (std::to_string(cat.exercises.size()) + " exercises").c_str(),
               (std::to_string(nexamples) + " examples").c_str(), cat.origin.c_str());
   std::printf("reference solutions checked in %.2f s\n", sol_secs);
+  std::printf("wrong solutions caught: %zu of %zu; other correct solutions: %zu (%.2f s with the starters and runs)\n",
+              caught, nwrong, nright, var_secs);
+  if (!short_of.empty()) {
+    std::string names;
+    for (const auto& n : short_of) names += (names.empty() ? "" : ", ") + n;
+    std::printf("%zu of %zu exercises still lack three wrong solutions or another correct one: %s\n",
+                short_of.size(), cat.exercises.size(), names.c_str());
+  }
   if (problems.empty()) {
     std::printf("%s\n", term.green("selfcheck: everything is in order").c_str());
     return 0;

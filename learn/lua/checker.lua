@@ -11,6 +11,7 @@ local native = ...
 
 local type, pairs, next, select, tostring, tonumber, error, pcall, xpcall =
   type, pairs, next, select, tostring, tonumber, error, pcall, xpcall
+local ipairs = ipairs
 local setmetatable, getmetatable, rawget, rawset, rawequal, load =
   setmetatable, getmetatable, rawget, rawset, rawequal, load
 local collectgarbage = collectgarbage
@@ -153,13 +154,24 @@ local function fmt_number(v)
   return tostring(v)
 end
 
+-- A string in double quotes as Lua would read it back, with control
+-- characters readable: "a\tb\n" (not %q's "a\9b\<newline>").
+local escapes = { ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r", ["\\"] = "\\\\", ['"'] = '\\"',
+  ["\a"] = "\\a", ["\b"] = "\\b", ["\f"] = "\\f", ["\v"] = "\\v" }
+local function quote(v)
+  return '"' .. s_gsub(v, '[%c"\\]', function(c)
+    return escapes[c] or s_format("\\x%02x", s_byte(c))
+  end) .. '"'
+end
+
 -- A short, readable form of a value for messages ("water", 3.0, {1, 2}).
 local function show(v, depth)
   depth = depth or 0
   local tv = type(v)
   if tv == "string" then
-    if #v > 120 then v = s_sub(v, 1, 120) .. "..." end
-    return (s_gsub(s_format("%q", v), "\\\n", "\\n"))
+    local cut = #v > 120
+    if cut then v = s_sub(v, 1, 120) end
+    return quote(v) .. (cut and "..." or "")
   elseif tv == "number" then
     return fmt_number(v)
   elseif tv == "table" then
@@ -215,6 +227,27 @@ local function same(a, b, depth)
   return true
 end
 
+-- "line 2 differs: expected "b", yours "x"" for two texts of several lines.
+local function lines_of(text)
+  local lines = {}
+  for line in (text .. "\n"):gmatch("(.-)\n") do lines[#lines + 1] = line end
+  if text == "" or s_sub(text, -1) == "\n" then lines[#lines] = nil end  -- no empty last line
+  return lines
+end
+
+local function first_difference(want, got)
+  local a, b = lines_of(want), lines_of(got)
+  for i = 1, (#a > #b and #a or #b) do
+    if a[i] ~= b[i] then
+      local function q(l) return l == nil and "(nothing: the output ends before)" or show(l) end
+      return s_format("the output differs at line %d:\n  expected %s\n  yours    %s", i, q(a[i]), q(b[i]))
+    end
+  end
+  -- Same lines: the difference is a final newline.
+  return s_format("the output differs only in its last newline: expected %s, yours %s",
+    show(s_sub(want, -20)), show(s_sub(got, -20)))
+end
+
 -- ---------------------------------------------------------------- failures
 
 -- A failed check is an error whose value has this (private) metatable.
@@ -236,6 +269,30 @@ local spawned = 0     -- subprocesses started during the current check
 local kMaxSpawn = 32
 local current = nil   -- the run record print and time.sleep write into
 
+-- What the learner's code did during the current check, over all its runs:
+-- what it printed (stdout, and stderr apart: debug output, never compared),
+-- kept up to kKeep bytes each, and the runtime's diagnostics.
+local kKeep = 16 * 1024
+local check = nil
+local function new_check_state(keep_all)
+  return { keep = keep_all and 1 / 0 or kKeep, out = {}, out_n = 0, out_dropped = 0, err = {}, err_n = 0,
+    err_dropped = 0, diags = {}, seen = {} }
+end
+local function keep(c, which, s)
+  local n = c[which .. "_n"]
+  if n >= c.keep then
+    c[which .. "_dropped"] = c[which .. "_dropped"] + #s
+    return
+  end
+  if n + #s > c.keep then
+    c[which .. "_dropped"] = c[which .. "_dropped"] + n + #s - c.keep
+    s = s_sub(s, 1, c.keep - n)
+  end
+  local buf = c[which]
+  buf[#buf + 1] = s
+  c[which .. "_n"] = n + #s
+end
+
 local function escape_pattern(s) return (s_gsub(s, "[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0")) end
 
 local function setup(ctx)
@@ -255,7 +312,10 @@ local function setup(ctx)
   job.direct = ctx.direct
   job.stream = ctx.stream
   job.short_src = d_getinfo(load("return", ctx.chunkname), "S").short_src
-  job.pattern = escape_pattern(job.short_src) .. ":(%d+):"
+  -- The learner's file name, not the end of another one's: a flat
+  -- submission's "classify.lua" is in the check file's "checks/classify.lua".
+  job.pattern = "%f[%w_./-]" .. escape_pattern(job.short_src) .. ":(%d+):"
+  job.loose_pattern = "%f[%w_./-]" .. escape_pattern(job.short_src) .. ":(%d+)"
   job.file = s_sub(ctx.chunkname, 1, 1) == "@" and s_sub(ctx.chunkname, 2) or job.short_src
   job.bytecode = nil
   native.set_learner(job.short_src)
@@ -268,12 +328,19 @@ local function line_in(text)
   return l and tonumber(l)
 end
 
+-- The same, also where no colon follows ("coro=<f() at FILE:12>").
+local function loose_line_in(text)
+  if type(text) ~= "string" then return nil end
+  local l = s_match(text, job.loose_pattern)
+  return l and tonumber(l)
+end
+
 -- ---------------------------------------------------------------- records
 
 local function new_record()
   return {
-    values = { n = 0 }, error = nil, traceback = nil, time = 0, output = "", tasks = 0,
-    blocking = {}, never_awaited = {}, unretrieved = {}, warnings = {}, _out = {},
+    values = { n = 0 }, error = nil, traceback = nil, time = 0, output = "", stderr = "", tasks = 0,
+    blocking = {}, never_awaited = {}, unretrieved = {}, warnings = {}, diagnostics = {}, _out = {}, _err = {},
   }
 end
 
@@ -282,10 +349,99 @@ local function write_out(s)
   if out_bytes > job.max_output then native.limit("output") end
   if job.direct then
     native.write(s)
-  elseif current then
+    return
+  end
+  if current then
     local o = current._out
     o[#o + 1] = s
     if job.stream then native.stream(s) end  -- `luasync tour`: as it is printed
+  end
+  if check then keep(check, "out", s) end
+end
+
+-- io.stderr: debug output, shown apart and never part of r.output.
+local function write_err(s)
+  out_bytes = out_bytes + #s
+  if out_bytes > job.max_output then native.limit("output") end
+  if job.direct then
+    native.write(s, true)
+    return
+  end
+  if current then
+    local o = current._err
+    o[#o + 1] = s
+  end
+  if check then keep(check, "err", s) end
+end
+
+-- ---------------------------------------------------------------- diagnostics
+
+-- What the runtime noticed, for the learner: { kind =, line =, message = }.
+-- The kinds that are always a bug fail the check they happen in (when they
+-- point into the learner's file), unless the check allows them
+-- (`allow = { blocking = true }` in the check).
+local strict_kinds = {
+  never_awaited = true, unretrieved = true, shutdown_error = true, callback_error = true,
+  swallowed_cancel = true, timeout_not_closed = true, blocking = true,
+}
+
+local function first_line(text)
+  return (s_match(text, "^[^\n]*"))
+end
+
+-- The error line of a runtime report with a traceback ("...\nerror: msg\n...").
+local function error_of(text)
+  for line in text:gmatch("[^\n]+") do
+    if not s_find(line, "^%s") and not s_find(line, "^stack traceback") and not s_find(line, "^Task exception")
+      and not s_find(line, "^Exception in") and not s_find(line, "^unhandled exception")
+      and not s_find(line, "^task: ") then
+      return line
+    end
+  end
+  return first_line(text)
+end
+
+local function add_diag(kind, line, message)
+  if not check then return end
+  local key = kind .. "\0" .. tostring(line) .. "\0" .. message
+  if check.seen[key] then return end
+  check.seen[key] = true
+  check.diags[#check.diags + 1] = { kind = kind, line = line, message = message }
+end
+
+local function diagnose(kind, text)
+  if kind == "never_awaited" then
+    local name = s_match(text, "coroutine '(.-)' was never awaited") or "?"
+    local line = line_in(text)
+    add_diag(kind, line, s_format("the coroutine object %s() made here was never awaited: calling an async " ..
+      "function only prepares the work, which runs once the object is awaited (or handed to " ..
+      "asyncio.create_task or gather)", name))
+  elseif kind == "unretrieved" or kind == "shutdown_error" then
+    add_diag("unretrieved", line_in(text) or loose_line_in(text),
+      "a task failed and nobody retrieved its error (await the task, or gather it): " .. error_of(text))
+  elseif kind == "callback_error" then
+    add_diag(kind, line_in(text) or loose_line_in(text),
+      "an error in a loop callback (call_soon, call_later or a done callback), which the loop only reports " ..
+      "and goes on: " .. error_of(text))
+  elseif kind == "slow_callback" then
+    add_diag(kind, loose_line_in(text), "a step held the loop: " .. text ..
+      " (every other task waited meanwhile; long computations should await asyncio.sleep(0) now and then)")
+  elseif kind == "swallowed_cancel" or kind == "timeout_not_closed" then
+    add_diag(kind, line_in(text), (s_gsub(text, "^.-: RuntimeWarning: ", "", 1)))
+  else
+    add_diag(kind, line_in(text) or loose_line_in(text), first_line(text))
+  end
+end
+
+local function collect_diagnostics(r)
+  for _, b in next, r.blocking do
+    add_diag("blocking", b.line, s_format("%s(%s) blocks the loop: every other task waits %s s with it; " ..
+      "await(asyncio.sleep(%s)) waits without blocking", b.what, fmt_number(b.seconds), fmt_number(b.seconds),
+      fmt_number(b.seconds)))
+  end
+  for _, d in next, r.diagnostics do
+    -- A slow step that time.sleep explains is already said above.
+    if not (d.kind == "slow_callback" and #r.blocking > 0) then diagnose(d.kind, d.text) end
   end
 end
 
@@ -298,8 +454,10 @@ local function end_record(r)
   current = nil
   native.set_sink(nil)
   r.output = t_concat(r._out)
-  r._out = nil
+  r.stderr = t_concat(r._err)
+  r._out, r._err = nil, nil
   r.ok = r.error == nil and r.finished ~= false
+  collect_diagnostics(r)
 end
 
 -- ---------------------------------------------------------------- sandbox
@@ -330,16 +488,19 @@ local function sb_print(...)
   write_out(t_concat(parts, "\t") .. "\n")
 end
 
-local function sb_write(...)
-  for i = 1, select("#", ...) do
-    local v = select(i, ...)
-    local tv = type(v)
-    if tv ~= "string" and tv ~= "number" then
-      error(s_format("bad argument #%d to 'write' (string expected, got %s)", i, tv), 2)
+local function writer(to)
+  return function(...)
+    for i = 1, select("#", ...) do
+      local v = select(i, ...)
+      local tv = type(v)
+      if tv ~= "string" and tv ~= "number" then
+        error(s_format("bad argument #%d to 'write' (string expected, got %s)", i, tv), 3)
+      end
+      to(tv == "number" and fmt_number(v) or v)
     end
-    write_out(tv == "number" and fmt_number(v) or v)
   end
 end
+local sb_write, sb_write_err = writer(write_out), writer(write_err)
 
 local function sb_sleep(s)
   if type(s) ~= "number" then
@@ -378,8 +539,8 @@ local function sb_run(coro, opts)
     end
     error("bad argument #1 to 'run' (coroutine object expected, got " .. type(coro) .. ")", 2)
   end
-  local debug = type(opts) == "table" and opts.debug == true
-  return native.run(current or new_record(), true, job.max_time, debug, coro)
+  -- Always in debug mode: the diagnostics a check shows come from it.
+  return native.run(current or new_record(), true, job.max_time, true, coro)
 end
 
 local function sandbox_fs(env)
@@ -526,7 +687,8 @@ function make_env()
   if job.grants.fs and job.workdir then sandbox_os(os_table) end
   env.os = guarded("os", os_table, " (the sandbox runs no programs and touches no files)")
   local out = { write = function(self, ...) sb_write(...); return self end }
-  env.io = guarded("io", { write = function(...) sb_write(...); return out end, stdout = out, stderr = out },
+  local err = { write = function(self, ...) sb_write_err(...); return self end }
+  env.io = guarded("io", { write = function(...) sb_write(...); return out end, stdout = out, stderr = err },
     " (exercises cannot open files: print or io.write only)")
   env.debug = guarded("debug", { traceback = d_traceback })
   env.package = guarded("package", {}, " (use require)")
@@ -767,10 +929,18 @@ local function new_t()
     end
     opts = opts or {}
     local r = new_record()
+    local name = name_in(module, fn)
+    local args = pack(...)
+    local shown = {}
+    for i = 1, args.n do shown[i] = show(args[i]) end
+    r.call = s_format("%s(%s)", name, t_concat(shown, ", "))
+    t.last_record = r
     native.reset_tasks()
     begin_record(r)
     local ok, err = xpcall(function(...)
-      native.run(r, false, opts.max_time or job.max_time, opts.debug == true, make_coro(name_in(module, fn), fn, ...))
+      -- Always in debug mode (opts.debug is accepted for older checks): the
+      -- diagnostics every check shows come from it.
+      native.run(r, false, opts.max_time or job.max_time, true, make_coro(name, fn, ...), job.timeline)
     end, handler, ...)
     end_record(r)
     if not ok then
@@ -789,10 +959,14 @@ local function new_t()
 
   function t.call(fn, ...) return t.call_with(nil, fn, ...) end
 
-  function t.run()
+  -- Runs the file: a script runs as it is; a module's `main` is called.
+  -- A module without `main` is handed to `other` if given (`learn run`).
+  -- r.call says what ran.
+  function t.run(other)
     local env = make_env()
     local fn = compile(env)
     local r = new_record()
+    r.call = "the file"
     native.reset_tasks()
     begin_record(r)
     local res = pack(xpcall(fn, native.msgh))
@@ -811,18 +985,23 @@ local function new_t()
       return r
     end
     if type(m) ~= "table" or rawget(m, "main") == nil then
+      if other then return other(m) end
       fail(job.file .. " returns a table without `main`, so there is nothing to run")
     end
     local r2 = t.call(rawget(m, "main"))
     r2.output = r.output .. r2.output
+    r2.call = "main()"
     for _, b in next, r.blocking do r2.blocking[#r2.blocking + 1] = b end
     return r2
   end
 
   function t.eq(actual, expected, msg)
-    if not same(actual, expected, 0) then
-      fail(s_format("expected %s, got %s%s", show(expected), show(actual), msg and (": " .. msg) or ""))
+    if same(actual, expected, 0) then return end
+    if type(actual) == "string" and type(expected) == "string" and s_find(expected, "\n", 1, true) then
+      -- Printed output: the first line that differs says more than the whole.
+      fail(first_difference(expected, actual) .. (msg and ("\n" .. msg) or ""))
     end
+    fail(s_format("expected %s, got %s%s", show(expected), show(actual), msg and (": " .. msg) or ""))
   end
 
   function t.ok(cond, msg, line)
@@ -909,6 +1088,27 @@ function M.seal()
   return #sealed, sealed_upvalues.n // 3
 end
 
+-- Sends what the current check printed and what the runtime noticed:
+--   P i stdout stderr stdout_dropped stderr_dropped
+--   W i kind line message         (one per diagnostic)
+local function emit_details(i, allow)
+  local c = check
+  native.emit("P", i, t_concat(c.out), t_concat(c.err), c.out_dropped, c.err_dropped)
+  for _, d in ipairs(c.diags) do
+    -- What the check allows (`allow = { blocking = true }`) is expected there.
+    if not (type(allow) == "table" and allow[d.kind]) then
+      native.emit("W", i, d.kind, d.line or "", d.message)
+    end
+  end
+end
+
+-- The first diagnostic that fails a check that otherwise passed.
+local function strict_problem(allow)
+  for _, d in ipairs(check.diags) do
+    if strict_kinds[d.kind] and d.line and not (type(allow) == "table" and allow[d.kind]) then return d end
+  end
+end
+
 -- Runs checks[first..] against the learner's file, reporting each result.
 function M.run_checks(ctx, checks, first)
   setup(ctx)
@@ -917,13 +1117,20 @@ function M.run_checks(ctx, checks, first)
     native.begin_check(i - 1)
     out_bytes = 0
     spawned = 0
+    check = new_check_state()
     local t = new_t()
     local ok, e = xpcall(c.run, handler, t)
     native.set_sink(nil)
     current = nil
     native.end_check()
-    if ok then
+    local problem = ok and strict_problem(c.allow)
+    emit_details(i - 1, c.allow)
+    check = nil
+    if ok and not problem then
       native.emit("R", i - 1, "pass", "", "")
+    elseif ok then
+      native.emit("R", i - 1, "fail", problem.line or "",
+        "it gives the right results, but luasync noticed a problem: " .. problem.message)
     elseif is_failure(e) then
       native.emit("R", i - 1, "fail", e.line or "", safe_str(e.msg))
     else
@@ -940,24 +1147,71 @@ function M.run_checks(ctx, checks, first)
   end
 end
 
--- `luasync learn run`: runs the file like t.run and reports what happened.
-function M.run_main(ctx)
+-- `luasync learn run`: what to run, in this order: the file's `main` (or
+-- the whole file, when it returns nothing); else the lesson's demo (a
+-- `demo` function in the check file, which gets `t` and returns a run
+-- record or calls t.call); else the first call a check makes (the checks in
+-- order). Returns the run record; r.call says what was run.
+local Demo = {}  -- the error that stops a check at its first call
+
+local function demo_run(t, checks)
+  return t.run(function()
+  -- A module: what the lesson or the checks call.
+  local function first_call(run, label)
+    local t2 = new_t()
+    local real = t2.call_with
+    t2.call_with = function(opts, f, ...)
+      local ok, r2 = pcall(real, opts, f, ...)
+      local rec = ok and r2 or t2.last_record
+      if rec then error(setmetatable({ r = rec }, Demo), 0) end
+      error(r2, 0)
+    end
+    local ok, e = xpcall(run, handler, t2)
+    local rec
+    if not ok and type(e) == "table" and type(e.raw) == "table" and rawequal(getmetatable(e.raw), Demo) then
+      rec = e.raw.r
+    elseif ok and type(e) == "table" and type(e.values) == "table" then
+      rec = e  -- a demo that returns its record
+    end
+    -- A function the check wrote itself has no name in the module.
+    if rec and (rec.call == nil or s_sub(rec.call, 1, 6) == "check(") then rec.call = label end
+    return rec
+  end
+  if type(rawget(checks, "demo")) == "function" then
+    local rec = first_call(rawget(checks, "demo"), "the lesson's demo")
+    if rec then return rec end
+  end
+  for i = 1, #checks do
+    local rec = first_call(checks[i].run, "what the check '" .. tostring(checks[i].name) .. "' runs")
+    if rec then return rec end
+  end
+    fail("there is nothing to run: the file returns a module without `main`, and no check calls a function " ..
+      "of it. `luasync learn check` checks it.")
+  end)
+end
+
+function M.run_main(ctx, checks)
   setup(ctx)
+  job.timeline = ctx.timeline
   native.begin_check(0)
+  check = new_check_state(true)
   local t = new_t()
-  local ok, r = xpcall(t.run, handler)
+  local ok, r = xpcall(demo_run, handler, t, checks)
   native.set_sink(nil)
   current = nil
   native.end_check()
+  job.timeline = nil
+  emit_details(0)
+  if not job.stream then native.emit("O", t_concat(check.out)) end
+  check = nil
   if not ok then
     if is_failure(r) then
-      native.emit("V", "0", "", "", "", safe_str(r.msg), "", r.line or "")
+      native.emit("V", "0", "", "", "", safe_str(r.msg), "", r.line or "", "", "")
     else
-      native.emit("V", "0", "", "", "", clean_traceback(r.msg .. "\n" .. r.tb), "", line_in(r.msg) or "")
+      native.emit("V", "0", "", "", "", clean_traceback(r.msg .. "\n" .. r.tb), "", line_in(r.msg) or "", "", "")
     end
     return
   end
-  if not job.stream then native.emit("O", r.output) end
   local vals = {}
   for i = 1, r.values.n or 0 do vals[i] = show(r.values[i]) end
   local err = ""
@@ -965,7 +1219,7 @@ function M.run_main(ctx)
     err = r.traceback or safe_str(r.error)
   end
   native.emit("V", r.finished == false and "0" or "1", fmt_secs(r.time), s_format("%d", r.tasks),
-    t_concat(vals, ", "), err, t_concat(r.warnings, "\n"), line_in(err) or "")
+    t_concat(vals, ", "), err, t_concat(r.warnings, "\n"), line_in(err) or "", r.call or "", r.timeline or "")
 end
 
 -- `luasync learn exec -e CODE args...`: CODE in the sandbox, printing to

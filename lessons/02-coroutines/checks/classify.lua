@@ -24,7 +24,10 @@ return {
         local c = make_tea()
         local answer = describe(c)
         await(c)                  -- run it, so it is not left unawaited
-        return answer, describe(asyncio.sleep(0))
+        local nap = asyncio.sleep(0)
+        local answer2 = describe(nap)
+        await(nap)
+        return answer, answer2
       end)
       t.no_error(r)
       t.eq(r.values[1], "coroutine object", "describe(make_tea()): calling a coroutine function gives an object")
