@@ -46,4 +46,17 @@ return {
       t.ok(r.tasks >= 3, "expected a task for each of the 3 chores, saw " .. tostring(r.tasks))
     end,
   },
+  {
+    name = "the board is made at look_at even when every chore is done sooner",
+    points = 1,
+    run = function(t)
+      local r = t.call(t.load().status_board, chores, 5)
+      t.no_error(r)
+      check_board(t, r.values[1], { wash = "wash: done", dry = "dry: done", fold = "fold: done" })
+      t.time(r, 5.0, {
+        [3.0] = "3.0 s: the board was made when the last chore finished, before look_at (5 s). "
+          .. "asyncio.wait with a timeout returns as soon as everything is done; sleep until look_at instead.",
+      })
+    end,
+  },
 }

@@ -34,4 +34,32 @@ return {
       })
     end,
   },
+  {
+    name = "only a timeout gives the cached copy: other errors go through",
+    points = 1,
+    run = function(t)
+      local r = t.call(t.load().fetch_news, "nowhere")
+      t.ok(r.error ~= nil, "fetch_news(\"nowhere\") asks a server that does not exist: that error should " ..
+        "reach the caller, but it returned " .. tostring(r.values[1]) ..
+        ". Catch only the timeout (asyncio.TimeoutError:is(err)) and raise anything else again.")
+    end,
+  },
+  {
+    name = "a cancelled fetch stops",
+    points = 1,
+    run = function(t)
+      local fetch_news = t.load().fetch_news
+      local r = t.call(function()
+        local task = asyncio.create_task(fetch_news("slow"))
+        await(asyncio.sleep(1))
+        task:cancel()
+        local ok, err = pcall(await, task)
+        return ok, asyncio.CancelledError:is(err)
+      end)
+      t.no_error(r)
+      t.ok(r.values[1] == false and r.values[2] == true,
+        "cancelling fetch_news should stop it with CancelledError, but it " ..
+        (r.values[1] and "returned a value: its pcall caught the cancellation" or "raised another error"))
+    end,
+  },
 }

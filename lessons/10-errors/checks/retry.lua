@@ -40,4 +40,26 @@ return {
       })
     end,
   },
+  {
+    name = "a cancelled retry stops instead of trying again",
+    points = 1,
+    run = function(t)
+      local ex = t.load()
+      local r = t.call(function()
+        local task = asyncio.create_task(ex.fetch_with_retry(ex.make_flaky(10), 5))
+        await(asyncio.sleep(0.2))  -- during the first attempt
+        task:cancel()
+        local ok, err = pcall(await, task)
+        return ok, asyncio.CancelledError:is(err), task:cancelled()
+      end)
+      t.no_error(r)
+      t.ok(r.values[1] == false and r.values[2] == true,
+        "cancelling fetch_with_retry should stop it with CancelledError, but it " ..
+        (r.values[1] and "returned normally: the pcall caught the cancellation and treated it as a failed attempt"
+          or "raised another error"))
+      t.time(r, 0.2, {
+        [1.2] = "1.2 s: after the cancellation it waited and tried again",
+      })
+    end,
+  },
 }

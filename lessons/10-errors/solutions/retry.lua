@@ -19,6 +19,8 @@ local fetch_with_retry = async(function(service, attempts)
     if ok then
       return result, attempt
     end
+    -- A cancellation is not a failed attempt: the task must stop.
+    if asyncio.CancelledError:is(result) then error(result, 0) end
     last_err = result
     if attempt < attempts then
       await(asyncio.sleep(1))

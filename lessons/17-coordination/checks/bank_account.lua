@@ -29,15 +29,15 @@ return {
       local ex = t.load()
       local r = t.call(function()
         local a, b = ex.new_account(), ex.new_account()
-        await(asyncio.gather(a:deposit(5), b:deposit(7)))
+        await(asyncio.gather(a:deposit(5), a:deposit(5), b:deposit(7)))
         return a.balance, b.balance
       end)
       t.no_error(r)
-      t.eq(r.values[1], 5, "account a")
+      t.eq(r.values[1], 10, "account a after two deposits of 5 at the same time (one was lost: no lock?)")
       t.eq(r.values[2], 7, "account b")
-      t.time(r, 0.1, {
-        [0.2] = "0.2 s: deposits into two different accounts waited for each other. "
-          .. "Does every account get its own lock?",
+      t.time(r, 0.2, {
+        [0.1] = "0.1 s: the two deposits into account a did not take turns: nothing locks an account.",
+        [0.3] = "0.3 s: the deposit into account b waited for account a's. Does every account get its own lock?",
       })
     end,
   },

@@ -1,0 +1,31 @@
+-- Wrong: gather under pcall: the hotel's error comes back, but the car booking is left running
+-- Fails: the car booking is cancelled, not made
+local function now()
+  return string.format("%.1f", asyncio.get_running_loop():time())
+end
+
+local book = async(function(what, seconds, problem)
+  local ok, err = pcall(await, asyncio.sleep(seconds))
+  if not ok then
+    print(now() .. " " .. what .. " booking cancelled")
+    error(err, 0)
+  end
+  if problem then
+    error(problem, 0)
+  end
+  print(now() .. " " .. what .. " booked")
+end)
+
+local book_trip = async(function(hotel_problem)
+  local ok, err = pcall(function()
+    await(asyncio.gather(book("flight", 1), book("hotel", 2, hotel_problem), book("car", 5)))
+  end)
+  if ok then
+    return "trip booked"
+  elseif not asyncio.CancelledError:is(err) then
+    return "trip failed: " .. tostring(err)
+  end
+  error(err, 0)
+end)
+
+return { book_trip = book_trip }

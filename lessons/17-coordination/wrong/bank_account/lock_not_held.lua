@@ -1,0 +1,29 @@
+-- Wrong: the lock is taken only for the read, and released before the slow ledger
+-- Fails: no deposit is lost
+local Account = {}
+Account.__index = Account
+
+local function new_account()
+  return setmetatable({ balance = 0, lock = asyncio.Lock() }, Account)
+end
+
+Account.deposit = async(function(self, amount)
+  local balance
+  do
+    local _ <close> = await(self.lock:hold())
+    balance = self.balance
+  end
+  await(asyncio.sleep(0.1))                 -- the slow ledger
+  self.balance = balance + amount
+end)
+
+-- Already written: ten deposits at the same time.
+local ten_deposits = async(function()
+  local account = new_account()
+  local coros = {}
+  for i = 1, 10 do coros[i] = account:deposit(10) end
+  await(asyncio.gather(table.unpack(coros)))
+  return account.balance
+end)
+
+return { new_account = new_account, ten_deposits = ten_deposits }
