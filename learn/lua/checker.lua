@@ -932,7 +932,7 @@ local function new_t()
     local name = name_in(module, fn)
     local args = pack(...)
     local shown = {}
-    for i = 1, args.n do shown[i] = show(args[i]) end
+    for i = 1, args.n do shown[i] = type(args[i]) == "function" and "<function>" or show(args[i]) end
     r.call = s_format("%s(%s)", name, t_concat(shown, ", "))
     t.last_record = r
     native.reset_tasks()
