@@ -47,6 +47,13 @@ case_ "nothing escaped the sandbox"
 [ -e "$PWNED" ] && fail "$PWNED exists" || ok
 [ -e /tmp/escaped.txt ] && fail "/tmp/escaped.txt exists" || ok
 
+case_ "to_thread: one thread of thread_shared_budget's work passes (so the two fail on the shared budget)"
+sed 's/asyncio.gather(asyncio.to_thread(work), asyncio.to_thread(work))/asyncio.to_thread(work)/' \
+  "$FIX/hostile/thread_shared_budget.lua" > "$TMP/one_thread.lua"
+grep -q 'await(asyncio.to_thread(work))' "$TMP/one_thread.lua" || fail "sed did not make the one-thread variant"
+check_file target "$TMP/one_thread.lua"
+expect_rc 0; expect_out "^PASS target: all 2 checks pass"
+
 case_ "the reference solutions pass"
 for ex in target fsbox procbox; do
   run learn check "$ex" --lessons "$FIX/lessons" --file "$FIX/lessons/01-target/solutions/$ex.lua"
