@@ -146,6 +146,58 @@ T.test("upgrade_websocket on a plain request answers 400; options are checked", 
   T.ok(not ok and tostring(err):find("a ws:// or wss:// URL expected", 1, true), tostring(err))
 end)
 
+-- A server whose handler holds its websocket open until the client closes.
+local function holding_server(log)
+  return await(http.serve(async(function(req)
+    local ws <close> = await(req:upgrade_websocket())
+    while await(ws:receive()) ~= nil do end
+    log[#log + 1] = ws.close_code
+  end), {port = 0}))
+end
+
+T.test("server:stats() counts the open websockets; server:close() closes them with 1001 and wait_closed() waits", function()
+  local log = {}
+  local server = holding_server(log)
+  local a = await(http.ws_connect("ws://127.0.0.1:" .. server.port .. "/"))
+  local b = await(http.ws_connect("ws://127.0.0.1:" .. server.port .. "/"))
+  await(asyncio.sleep(0.1))
+  T.eq(server:stats().websockets, 2)
+  await(a:close())
+  await(asyncio.sleep(0.1))
+  T.eq(server:stats().websockets, 1)
+  T.eq(log, {1000})
+  server:close()
+  await(asyncio.wait_for(server:wait_closed(), 5))
+  T.eq(server:stats().websockets, 0)
+  T.eq(await(b:receive()), nil)
+  T.eq(b.close_code, 1001)
+  T.eq(b.close_reason, "server shutting down")
+  await(asyncio.sleep(0.1))
+  T.eq(log, {1000, 1001})
+end)
+
+T.test("server:abort() cuts the websockets (1006 on the server's side); <close> of the server closes them", function()
+  local log = {}
+  local server = holding_server(log)
+  local a = await(http.ws_connect("ws://127.0.0.1:" .. server.port .. "/"))
+  await(asyncio.sleep(0.1))
+  server:abort()
+  T.eq(server:stats().websockets, 0)
+  T.eq(await(a:receive()), nil)
+  T.eq(a.close_code, 1006)
+  await(asyncio.wait_for(server:wait_closed(), 5))
+
+  log = {}
+  local b
+  do
+    local s2 <close> = holding_server(log)
+    b = await(http.ws_connect("ws://127.0.0.1:" .. s2.port .. "/"))
+    await(asyncio.sleep(0.1))
+  end  -- the server's <close> waits for its websockets
+  T.eq(b.close_code, 1001)
+  T.eq(await(b:receive()), nil)
+end)
+
 T.test("the chat room example of the docs runs (docs/examples/chat_room.lua --demo)", function()
   local proc = await(asyncio.create_subprocess_exec(arg[-1], "--virtual-time", "../../docs/examples/chat_room.lua",
     "--demo", {stdout = "pipe", stderr = "inherit"}))

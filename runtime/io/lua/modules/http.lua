@@ -591,37 +591,76 @@ function Server.__tostring(s)
   return format("<http.Server %s%s>", s.url, s._native:closing() and " closed" or "")
 end
 
--- server:close(): stop accepting; idle connections close now, busy ones
--- once their response is done. Returns at once (see wait_closed).
-function Server:close() self._native:close() end
+-- The websockets upgraded from this server's requests that are still open,
+-- oldest first.
+local function open_websockets(self)
+  local list = {}
+  for ws, n in pairs(self._ws.open) do
+    if not ws._closed:done() then list[#list + 1] = {ws, n} end
+  end
+  table.sort(list, function(a, b) return a[2] < b[2] end)
+  for i, e in ipairs(list) do list[i] = e[1] end
+  return list
+end
 
--- server:abort(): close(), cancel the running handlers, cut every connection.
+-- A server going away closes its websockets as Python's websockets does:
+-- the closing handshake with 1001 (going away), each in a task of its own
+-- (the server's tasks, so that abort() cancels them).
+local close_going_away = async(function(ws)
+  local ok, err = pcall(await, ws:close(1001, "server shutting down"))
+  if not ok and CancelledError:is(err) then error(err, 0) end
+end)
+
+local function close_websocket(ws_state, ws)
+  ws_state.tasks[asyncio.create_task(close_going_away(ws), "websocket close")] = true
+end
+
+-- server:close(): stop accepting; idle connections close now, busy ones
+-- once their response is done; upgraded websockets get the closing
+-- handshake (1001). Returns at once (see wait_closed).
+function Server:close()
+  self._native:close()
+  if self._ws.closing then return end
+  self._ws.closing = true
+  for _, ws in ipairs(open_websockets(self)) do close_websocket(self._ws, ws) end
+end
+
+-- server:abort(): close(), cancel the running handlers, cut every connection
+-- (websockets too: they end with 1006).
 function Server:abort()
+  self._ws.closing = true
   self._native:abort()
+  for _, ws in ipairs(open_websockets(self)) do ws:_abort() end
   for task in pairs(self._tasks) do
     if not task:done() then task:cancel() end
   end
 end
 
--- server:wait_closed(): awaitable; done when every connection has closed.
+-- server:wait_closed(): awaitable; done when every connection has closed,
+-- upgraded websockets included.
 Server.wait_closed = async(function(self)
   local fut = self._native:wait_closed()
   if fut ~= nil then await(fut) end
+  for _, ws in ipairs(open_websockets(self)) do await(ws:wait_closed()) end
 end)
 
 -- server:serve_forever(): awaitable that ends when the server is closed.
 Server.serve_forever = Server.wait_closed
 
--- server:stats() -> {connections, connections_total, requests_total, handlers}
-function Server:stats() return self._native:stats() end
+-- server:stats() -> {connections, connections_total, requests_total,
+-- handlers, websockets}; connections counts HTTP connections, websockets
+-- the upgraded ones still open.
+function Server:stats()
+  local st = self._native:stats()
+  st.websockets = #open_websockets(self)
+  return st
+end
 
 -- Leaving a <close> block: close, wait for running handlers for up to
 -- shutdown_timeout seconds (loop clock), then abort what is left.
 Server.__close = function(self)
   self:close()
-  local fut = self._native:wait_closed()
-  if fut == nil then return end
-  local ok, err = pcall(await, asyncio.wait_for(fut, self._shutdown_timeout))
+  local ok, err = pcall(await, asyncio.wait_for(self:wait_closed(), self._shutdown_timeout))
   if ok then return end
   if not TimeoutError:is(err) then error(err, 0) end
   self:abort()
@@ -661,14 +700,18 @@ http.serve = async(function(handler, opts)
   -- Each request's handler runs as a task of its own; the weak set lets
   -- abort() cancel those still running.
   local tasks = setmetatable({}, {__mode = "k"})
+  -- The websockets upgraded from its requests (request:upgrade_websocket):
+  -- {[ws] = n}, n in the order of upgrading.
+  local ws_state = {open = setmetatable({}, {__mode = "k"}), count = 0, closing = false, tasks = tasks}
   local create_task = asyncio.create_task
   local function spawn(ex, req)
     setmetatable(req, Request)
+    rawset(req, "_server_ws", ws_state)
     tasks[create_task(run_exchange(handler, ex, req))] = true
   end
   local n = native.listen(host, port, spawn, {max_body = opts.max_body, backlog = opts.backlog, ssl = ctx})
   local self = setmetatable({
-    _native = n, _tasks = tasks, _shutdown_timeout = opts.shutdown_timeout or 5,
+    _native = n, _tasks = tasks, _ws = ws_state, _shutdown_timeout = opts.shutdown_timeout or 5,
     host = host, port = n:port(),
   }, Server)
   local h = host:find(":", 1, true) and ("[" .. host .. "]") or host
@@ -710,6 +753,7 @@ local function ws_flush(ws)
 end
 
 local function ws_finish(ws, code, reason)
+  if ws._closed:done() then return end
   if ws.close_code == nil then
     ws.close_code, ws.close_reason = code, reason or ""
   end
@@ -836,6 +880,12 @@ WebSocket.close = async(function(ws, code, reason)
 end)
 WebSocket.__close = function(ws) await(ws:close()) end
 
+-- Cuts the connection now (http.serve's abort()): closed with 1006.
+function WebSocket._abort(ws)
+  ws._writer:close()
+  ws_finish(ws, 1006, "")
+end
+
 -- ws:wait_closed(): awaitable, done when the connection has closed.
 WebSocket.wait_closed = async(function(ws) await(asyncio.shield(ws._closed)) end)
 
@@ -938,7 +988,14 @@ request_methods.upgrade_websocket = async(function(req, opts)
   local ex = rawget(req, "_ex")
   local reader, writer = await(ex:upgrade(headers))
   rawset(req, "_websocket", true)
-  return new_websocket(reader, writer, false, {max_size = opts.max_size, max_queue = opts.max_queue, subprotocol = chosen})
+  local ws = new_websocket(reader, writer, false, {max_size = opts.max_size, max_queue = opts.max_queue, subprotocol = chosen})
+  local ws_state = rawget(req, "_server_ws")
+  if ws_state then
+    ws_state.count = ws_state.count + 1
+    ws_state.open[ws] = ws_state.count
+    if ws_state.closing then close_websocket(ws_state, ws) end  -- upgraded while the server closes
+  end
+  return ws
 end)
 
 return http
