@@ -80,18 +80,28 @@ class Datagram final : public IoObject {
     post(EV_RECV);
   }
 
+  // As Python's transports: connection_lost is called soon (from the ready
+  // queue, as call_soon would) once nothing is left to send, without
+  // waiting for libuv to finish closing the handle; with datagrams still
+  // queued, once they are sent (close_cb).
   void close() {
     if (closing_) return;
     closing_ = true;
     uv_udp_recv_stop(&udp_);
-    if (sending_ == 0) uv_close(reinterpret_cast<uv_handle_t*>(&udp_), close_cb);
+    if (sending_ == 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&udp_), close_cb);
+      post(EV_CLOSED);
+    }
   }
 
   void abort() {
     closing_ = false;  // close now, even with sends in flight
     aborting_ = true;
     close();
-    if (sending_ > 0) uv_close(reinterpret_cast<uv_handle_t*>(&udp_), close_cb);
+    if (sending_ > 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&udp_), close_cb);
+      post(EV_CLOSED);
+    }
   }
 
   bool closing() const { return closing_; }
@@ -192,7 +202,7 @@ class Datagram final : public IoObject {
     auto* d = static_cast<Datagram*>(h->data);
     d->closed_cb_called_ = true;
     if (d->local_port_) remove_local_listener(std::exchange(d->local_port_, 0));
-    d->post(EV_CLOSED);
+    d->post(EV_CLOSED);  // (connection_lost, if close() has not posted it already)
     d->release_uv();  // last: may free d
   }
 

@@ -117,6 +117,20 @@ T.test("UDP: an echo endpoint and a connected client", function()
   server:close()
 end)
 
+T.test("UDP: connection_lost is called soon after close() or abort(), as Python's call_soon", function()
+  local loop = asyncio.get_running_loop()
+  for _, how in ipairs({"close", "abort"}) do
+    local p = recorder()
+    local transport = await(loop:create_datagram_endpoint(p, {local_addr = {"127.0.0.1", 0}}))
+    transport[how](transport)
+    T.eq(p.events, {"made"}, how .. ": not during " .. how .. "()")
+    await(asyncio.sleep(0))
+    T.eq(p.events, {"made", "lost:nil"}, how .. ": one loop iteration later")
+    await(asyncio.sleep(0.01))
+    T.eq(p.events, {"made", "lost:nil"}, how .. ": and only once")
+  end
+end)
+
 T.test("UDP: sendto to an address; several datagrams keep their boundaries", function()
   local loop = asyncio.get_running_loop()
   local q = asyncio.Queue()
