@@ -296,11 +296,16 @@ static void handle_yield(lua_State* L, int tidx, Task* t, lua_State* co, int nre
     int fidx = lua_gettop(L);
     Future* f = to_future(L, fidx);
     if (f == static_cast<Future*>(t)) {
-      // Python throws "Task cannot await on itself" into the coroutine; it is
-      // a programming error that can never complete, so the task fails.
-      lua_resetthread(co);
-      lua_pushfstring(L, "a task cannot await itself");
-      finish_failed(L, tidx, t, -1);
+      // Python throws "Task cannot await on itself" into the coroutine at
+      // its await, on the next step: a pcall around the await catches it.
+      lua_pop(L, 1);
+      push_extra(L, tidx);
+      push_task_name(L, tidx);
+      lua_pushfstring(L, "a task cannot await itself (task '%s')", lua_tostring(L, -1));
+      lua_setfield(L, -3, "wake_throw");
+      lua_pop(L, 2);
+      t->wake_throw = true;
+      loop->schedule_step(t);
       return;
     }
     if (f->done()) {  // completed meanwhile: continue at once
@@ -342,6 +347,16 @@ void task_step(lua_State* L, Task* t) {
   lua_State* co = t->co;
   int nargs = 0;
   if (!lua_checkstack(co, 4)) luaL_error(L, "task stack overflow");
+  bool wake_throw = t->wake_throw;  // a cancellation requested meanwhile wins, as in Python
+  t->wake_throw = false;
+  if (wake_throw) {
+    push_extra(L, tidx);
+    lua_getfield(L, -1, "wake_throw");
+    lua_pushnil(L);
+    lua_setfield(L, -3, "wake_throw");
+    lua_remove(L, -2);
+    if (t->wake_cancelled || t->must_cancel) lua_pop(L, 1);
+  }
   if (t->wake_cancelled || t->must_cancel) {
     if (t->wake_cancelled) {
       push_extra(L, tidx);
@@ -361,6 +376,10 @@ void task_step(lua_State* L, Task* t) {
       lua_settop(L, top);
       return;
     }
+    lua_pushlightuserdata(co, &kResumeThrow);
+    lua_xmove(L, co, 1);
+    nargs = 2;
+  } else if (wake_throw) {
     lua_pushlightuserdata(co, &kResumeThrow);
     lua_xmove(L, co, 1);
     nargs = 2;

@@ -48,6 +48,9 @@ struct Task : Future {
   // CancelledError (message in UV_EXTRA.wake_msg), as a cancelled sleep
   // future would in Python, whatever cancel()/uncancel() happen meanwhile.
   bool wake_cancelled = false;
+  // The next step raises UV_EXTRA.wake_throw at the task's await point (it
+  // awaited itself: Python throws that RuntimeError into the coroutine).
+  bool wake_throw = false;
   bool started = false;
   bool in_cancel = false;  // task_cancel is running for it (cycle guard)
   // Debug mode: a pcall caught this task's CancelledError and it has not

@@ -212,10 +212,25 @@ T.test("a task can be awaited by several others", function()
   T.eq(now(), 2.0)
 end)
 
-T.test("a task awaiting itself fails with a clear error", function()
+T.test("a task awaiting itself gets the error at its own await, where its pcall catches it", function()
   local self_task
   self_task = asyncio.create_task(async(function()
     await(asyncio.sleep(0))
+    local ok, err = pcall(await, self_task)
+    -- The task goes on after the failed await, and can still await.
+    await(asyncio.sleep(1))
+    return ok, err
+  end)(), "selfish")
+  local ok, err = await(self_task)
+  T.eq(ok, false)
+  T.ok(tostring(err):find("a task cannot await itself (task 'selfish')", 1, true), tostring(err))
+  T.eq(now(), 1.0)
+  T.eq(self_task:cancelled(), false)
+end)
+
+T.test("a task awaiting itself without a pcall fails with that error and its traceback", function()
+  local self_task
+  self_task = asyncio.create_task(async(function()
     await(self_task)
     return "unreachable"
   end)())
@@ -223,6 +238,22 @@ T.test("a task awaiting itself fails with a clear error", function()
   T.eq(ok, false)
   T.ok(tostring(err):find("cannot await itself", 1, true), tostring(err))
   T.eq(self_task:cancelled(), false)
+  T.ok(self_task:done())
+end)
+
+T.test("a task awaiting itself and cancelled before its next step gets the CancelledError instead", function()
+  local self_task
+  self_task = asyncio.create_task(async(function()
+    local ok, err = pcall(await, self_task)
+    return ok, err
+  end)())
+  await(asyncio.sleep(0))  -- it has awaited itself; its next step is scheduled
+  T.eq(self_task:cancel(), true)
+  -- The cancellation replaces the pending error, as in Python: the task's
+  -- pcall catches a CancelledError, and the task returns.
+  local ok, err = await(self_task)
+  T.eq(ok, false)
+  T.ok(asyncio.CancelledError:is(err), tostring(err))
 end)
 
 T.test("a raw coroutine.yield in a task body fails the task, not the process", function()
