@@ -217,12 +217,24 @@ TEST_F(TaskTest, CancelledErrorRaisedByTheBodyEndsItCancelled) {
 
 // ---------------------------------------------------------------- misuse
 
-TEST_F(TaskTest, ATaskAwaitingItselfFails) {
+TEST_F(TaskTest, ATaskAwaitingItselfGetsTheErrorAtItsAwait) {
+  // Raised at the task's own await, where its pcall catches it; the task
+  // then goes on.
   EXPECT_EQ(run("local t\n"
-                "t = asyncio.create_task(async(function() await(asyncio.sleep(0)); await(t) end)())\n"
+                "t = asyncio.create_task(async(function()\n"
+                "  await(asyncio.sleep(0))\n"
+                "  local ok, e = pcall(await, t)\n"
+                "  return ok, tostring(e)\n"
+                "end)(), 'me')\n"
+                "local ok, e = await(t)\n"
+                "return ok, e, t:cancelled()"),
+            "false|a task cannot await itself (task 'me')|false");
+  // Uncaught, it fails the task.
+  EXPECT_EQ(run("local t\n"
+                "t = asyncio.create_task(async(function() await(asyncio.sleep(0)); await(t) end)(), 'me')\n"
                 "local ok, e = pcall(await, t)\n"
                 "return ok, tostring(e), t:cancelled()"),
-            "false|a task cannot await itself|false");
+            "false|a task cannot await itself (task 'me')|false");
 }
 
 TEST_F(TaskTest, ABadYieldFailsTheTaskWithAClearMessage) {
