@@ -7,6 +7,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -709,7 +710,7 @@ namespace {
 
 // What a confined child managed to do, one line per attempt: "name ok" or
 // "name failed: why", where "ok" means the layer stopped it.
-std::string self_test(const Confinement& c) {
+std::string self_test(const Confinement& c, int port) {
   std::string out;
   auto note = [&](const char* what, bool held, const std::string& detail) {
     out += std::string(what) + (held ? " stopped" : " NOT STOPPED") + (detail.empty() ? "" : ": " + detail) + "\n";
@@ -736,6 +737,18 @@ std::string self_test(const Confinement& c) {
   if (s >= 0) ::close(s);
   r = unshare(CLONE_NEWNS);
   note("new mount namespace", r != 0, r != 0 ? std::strerror(errno) : "made");
+  if (port > 0) {
+    // A server of the machine's loopback that no check started (the socket
+    // check, in the I/O layer, is not in this path: this is native code).
+    s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    r = s < 0 ? -1 : connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    note("connect to a server outside", r != 0, r != 0 ? std::strerror(errno) : "connected");
+    if (s >= 0) ::close(s);
+  }
   return out;
 }
 
@@ -783,6 +796,18 @@ int check_sandbox_main() {
   // Try it: a child confined as an exercise with every grant.
   char tmpl[] = "/tmp/luasync-check-sandbox-XXXXXX";
   std::string report;
+  // A listener on loopback, outside the sandbox, for the child to try.
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int port = 0;
+  if (listener >= 0) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && listen(listener, 4) == 0 &&
+        getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      port = ntohs(a.sin_port);
+  }
   if (mkdtemp(tmpl)) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) == 0) {
@@ -797,7 +822,7 @@ int check_sandbox_main() {
         if (!confine(c, &err))
           msg = "confine FAILED: " + err + "\n";
         else
-          msg = self_test(c);
+          msg = self_test(c, port);
         if (::write(fds[1], msg.data(), msg.size()) < 0) _exit(1);
         _exit(0);
       }
@@ -811,6 +836,7 @@ int check_sandbox_main() {
         while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
         }
     }
+    if (listener >= 0) ::close(listener);
     std::string ok = std::string(tmpl) + "/ok";
     ::unlink(ok.c_str());
     ::rmdir(tmpl);
