@@ -464,11 +464,18 @@ void push_spawn_env(lua_State* L, const std::string& workdir) {
     lua_setfield(L, -2, "TMPDIR");
   }
 #ifdef LEARN_SANITIZED
-  for (const char* v : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
-    if (const char* x = std::getenv(v)) {
-      lua_pushstring(L, x);
-      lua_setfield(L, -2, v);
-    }
+  // A sanitized program turns core dumps off with setrlimit at start unless
+  // told not to, and the system-call filter refuses setrlimit: it would die
+  // before main. Core dumps are off anyway (RLIMIT_CORE is 0 in here).
+  for (const char* v : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    const char* x = std::getenv(v);
+    bool asan = std::strcmp(v, "ASAN_OPTIONS") == 0;
+    if (!x && !asan) continue;
+    lua_pushstring(L, x ? x : "");
+    if (asan) lua_pushliteral(L, ":disable_coredump=0");
+    lua_concat(L, asan ? 2 : 1);
+    lua_setfield(L, -2, v);
+  }
 #endif
 }
 
