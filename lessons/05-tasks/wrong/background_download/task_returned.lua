@@ -1,0 +1,20 @@
+-- Wrong: never awaits the task and returns it instead of its result
+-- Fails: evening returns the update and the tea
+-- Fails: the tea is made while the update downloads
+local download_update = async(function()
+  await(asyncio.sleep(3))
+  return "update 1.2 installed"
+end)
+
+local make_tea = async(function()
+  await(asyncio.sleep(2))
+  return "a cup of tea"
+end)
+
+local evening = async(function()
+  local download = asyncio.create_task(download_update(), "download")
+  local tea = await(make_tea())       -- the download runs meanwhile
+  return download, tea
+end)
+
+return { evening = evening }
