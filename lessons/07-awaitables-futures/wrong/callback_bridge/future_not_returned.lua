@@ -1,0 +1,29 @@
+-- Wrong: makes and fills the future but forgets to return it
+-- Fails: await(lookup("capital")) gives the answer
+-- Fails: an unknown key makes the await raise
+-- Fails: several lookups wait at the same time
+local facts = { capital = "Lisbon", river = "Tagus", bridge = "25 de Abril" }
+
+local function old_lookup(key, on_done)
+  local loop = asyncio.get_running_loop()
+  loop:call_later(1, function()
+    if facts[key] then
+      on_done(facts[key])
+    else
+      on_done(nil, "no fact about " .. key)
+    end
+  end)
+end
+
+local function lookup(key)
+  local fut = asyncio.Future()
+  old_lookup(key, function(value, err)
+    if err then
+      fut:set_exception(err)
+    else
+      fut:set_result(value)
+    end
+  end)
+end
+
+return { lookup = lookup }
