@@ -1,0 +1,31 @@
+-- Wrong: gathers the pings and takes the first of the list as the winner
+-- Fails: the fastest mirror wins
+-- Fails: the download starts as soon as the first mirror answers
+local function now()
+  return string.format("%.1f", asyncio.get_running_loop():time())
+end
+
+local ping = async(function(mirror, seconds)
+  await(asyncio.sleep(seconds))
+  print(now() .. " " .. mirror .. " answered")
+  return mirror
+end)
+
+local download_from = async(function(mirror)
+  await(asyncio.sleep(5))
+  return "file from " .. mirror
+end)
+
+local fetch_file = async(function(mirrors)
+  local tasks = {}
+  for i, m in ipairs(mirrors) do
+    tasks[i] = asyncio.create_task(ping(m.name, m.seconds))
+  end
+  local answers = await(asyncio.gather(table.unpack(tasks)))
+  local winner = answers[1]
+
+  await(download_from(winner))
+  return winner
+end)
+
+return { fetch_file = fetch_file }

@@ -1,0 +1,37 @@
+-- Wrong: asyncio.wait without return_when waits for every mirror
+-- Fails: the download starts as soon as the first mirror answers
+-- Fails: the slower pings are cancelled
+local function now()
+  return string.format("%.1f", asyncio.get_running_loop():time())
+end
+
+local ping = async(function(mirror, seconds)
+  await(asyncio.sleep(seconds))
+  print(now() .. " " .. mirror .. " answered")
+  return mirror
+end)
+
+local download_from = async(function(mirror)
+  await(asyncio.sleep(5))
+  return "file from " .. mirror
+end)
+
+local fetch_file = async(function(mirrors)
+  local tasks = {}
+  for i, m in ipairs(mirrors) do
+    tasks[i] = asyncio.create_task(ping(m.name, m.seconds))
+  end
+  local done, pending = await(asyncio.wait(tasks))
+  for task in pairs(pending) do
+    task:cancel()
+  end
+  local winner, best
+  for _, m in ipairs(mirrors) do
+    if best == nil or m.seconds < best then winner, best = m.name, m.seconds end
+  end
+
+  await(download_from(winner))
+  return winner
+end)
+
+return { fetch_file = fetch_file }

@@ -1,0 +1,27 @@
+-- Wrong: starts every download as a task, then awaits them in the order they were started
+-- Fails: a progress line appears the moment each download finishes
+-- Fails: the names come back in finishing order
+local function now()
+  return string.format("%.1f", asyncio.get_running_loop():time())
+end
+
+local download = async(function(file)
+  await(asyncio.sleep(file.seconds))
+  return file.name
+end)
+
+local download_all = async(function(files)
+  local coros = {}
+  for i, file in ipairs(files) do
+    coros[i] = asyncio.create_task(download(file))
+  end
+  local finished = {}
+  for _, task in ipairs(coros) do
+    local name = await(task)
+    finished[#finished + 1] = name
+    print(string.format("%s %s done (%d/%d)", now(), name, #finished, #files))
+  end
+  return finished
+end)
+
+return { download_all = download_all }
