@@ -8,6 +8,11 @@ return {
       t.no_error(r)
       t.eq(r.values[1], "saved bob; email failed: mailbox full",
         "the email task failed, but signup did not notice")
+      t.time(r, 1.0, {
+        [0.5] = "0.5 s: signup reported at 0.5 s, when the email bounced, but saving bob takes 1 s. "
+          .. "\"saved bob\" was said before bob was saved (and the save was left running).",
+        [1.5] = "1.5 s: the email was sent after saving instead of at the same time. Keep it a task.",
+      })
     end,
   },
   {

@@ -1,0 +1,43 @@
+-- Wrong: transfer catches its own error so the block ends normally: it commits and the caller never knows
+-- Fails: a failed transfer rolls back
+-- Fails: the error still reaches the caller
+local function now()
+  return string.format("%.1f", asyncio.get_running_loop():time())
+end
+
+local Transaction = {}
+Transaction.__index = Transaction
+
+Transaction.__close = function(self, err)
+  await(asyncio.sleep(0.1))
+  if err ~= nil then
+    for name, balance in pairs(self.saved) do
+      self.accounts[name] = balance
+    end
+    print(now() .. " rollback")
+  else
+    print(now() .. " commit")
+  end
+end
+
+local begin = async(function(accounts)
+  await(asyncio.sleep(0.1))
+  print(now() .. " begin")
+  local saved = {}
+  for name, balance in pairs(accounts) do saved[name] = balance end
+  return setmetatable({ accounts = accounts, saved = saved }, Transaction)
+end)
+
+local transfer = async(function(accounts, from, to, amount)
+  local tx <close> = await(begin(accounts))
+  accounts[to] = accounts[to] + amount          -- credit first...
+  await(asyncio.sleep(0.5))                     -- (the bank is slow)
+  local ok = pcall(function()
+    if accounts[from] < amount then
+      error("insufficient funds in " .. from, 0)  -- ...so a failure must undo it
+    end
+    accounts[from] = accounts[from] - amount
+  end)
+end)
+
+return { transfer = transfer }
