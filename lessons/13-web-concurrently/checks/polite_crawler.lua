@@ -50,4 +50,19 @@ return {
       })
     end,
   },
+  {
+    name = "a slow request does not hold up the others",
+    points = 1,
+    run = function(t)
+      -- One 3 s request and three of 1 s, two at a time: the 1 s requests
+      -- take turns in the other slot while the slow one runs, 3 s in all.
+      local r = t.call(with_server(t.load(), { "/delay/3", "/delay/1", "/delay/1", "/delay/1" }, 2))
+      t.no_error(r)
+      t.time(r, 3.0, {
+        [4.0] = "4.0 s: the requests went in batches of two, and each batch waited for its slowest "
+          .. "(3 s, then 1 s). A free slot should take the next request at once.",
+        [1.0] = "1.0 s: all four requests were in flight at once; the limit of 2 was not applied.",
+      })
+    end,
+  },
 }

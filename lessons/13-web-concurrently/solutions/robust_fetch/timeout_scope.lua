@@ -1,0 +1,41 @@
+-- Right: an asyncio.timeout scope around the request instead of the option
+local http = require("asyncio.http")
+local httpbin = require("asyncio.httpbin")
+
+local status_report = async(function(base, paths)
+  local session <close> = http.ClientSession()
+
+  local check = async(function(path)
+    local ok, result = pcall(function()
+      local _ <close> = asyncio.timeout(2)
+      local resp <close> = await(session:get(base .. path))
+      if resp.status >= 400 then
+        return "HTTP " .. resp.status
+      end
+      return "ok"
+    end)
+    if ok then
+      return result
+    elseif asyncio.TimeoutError:is(result) then
+      return "timeout"
+    end
+    error(result, 0)
+  end)
+
+  local coros = {}
+  for i, path in ipairs(paths) do
+    coros[i] = check(path)
+  end
+  return await(asyncio.gather(table.unpack(coros)))
+end)
+
+local main = async(function()
+  local server <close> = await(httpbin.start({ port = 0 }))
+  local paths = { "/json", "/delay/5", "/status/503", "/delay/1", "/status/404" }
+  local lines = await(status_report(server.url, paths))
+  for i, path in ipairs(paths) do
+    print(path, lines[i])
+  end
+end)
+
+return { status_report = status_report, main = main }

@@ -1,0 +1,34 @@
+-- Wrong: raises on an error status, as raise_for_status would
+-- Fails: an error status is reported, not raised
+local http = require("asyncio.http")
+local httpbin = require("asyncio.httpbin")
+
+local fetch_pages = async(function(base, paths)
+  local session <close> = http.ClientSession()
+
+  local fetch = async(function(path)
+    local resp <close> = await(session:get(base .. path))
+    if resp.status >= 400 then
+      error(path .. " answered " .. resp.status, 0)
+    end
+    local body = await(resp:text())
+    return { path = path, status = resp.status, size = #body }
+  end)
+
+  local coros = {}
+  for i, path in ipairs(paths) do
+    coros[i] = fetch(path)
+  end
+  return await(asyncio.gather(table.unpack(coros)))
+end)
+
+local main = async(function()
+  local server <close> = await(httpbin.start({ port = 0 }))
+  local pages = await(fetch_pages(server.url, { "/delay/2", "/delay/3", "/delay/1", "/bytes/2048" }))
+  for _, page in ipairs(pages) do
+    print(page.path, page.status, page.size)
+  end
+  print(string.format("%.1f s", asyncio.get_running_loop():time()))
+end)
+
+return { fetch_pages = fetch_pages, main = main }
