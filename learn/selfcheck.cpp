@@ -3,10 +3,10 @@
 // checks; every exercise fails its checks as shipped and every reference
 // solution passes them; every wrong solution shipped (lessons/<lesson>/
 // wrong/<exercise>/*.lua) fails the checks it names, and every other
-// correct solution (solutions/<exercise>/*.lua) passes; the exercises
-// with fewer than three wrong solutions or no other correct one are listed; `learn run` runs every reference
-// solution; every example runs on the virtual clock and prints exactly its
-// .out file.
+// correct solution (solutions/<exercise>/*.lua) passes; every exercise
+// ships at least three wrong solutions and one other correct one; `learn
+// run` runs every reference solution; every example runs on the virtual
+// clock and prints exactly its .out file.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -186,7 +186,6 @@ int selfcheck_main(Engine& engine, Runner& runner, const Term& term, bool verbos
   std::vector<Job> jobs;
   std::vector<Tried> tried;
   size_t nwrong = 0, nright = 0;
-  std::vector<std::string> short_of;  // exercises with < 3 wrong or no other correct solution
   for (auto& j : starters) {
     jobs.push_back(j);
     tried.push_back({Starter});
@@ -194,9 +193,12 @@ int selfcheck_main(Engine& engine, Runner& runner, const Term& term, bool verbos
   for (auto& ex : cat.exercises) {
     if (!ex.problem.empty()) continue;
     std::string where = "lessons/" + ex.lesson_dir + "/";
-    // Not yet every exercise ships its variants: the ones that lack them
-    // are listed (and the count printed), the ones present must behave.
-    if (ex.wrong.size() < 3 || ex.right.empty()) short_of.push_back(ex.name);
+    // Checks are only as good as the wrong code they catch: every exercise
+    // ships at least three wrong solutions and another correct one.
+    if (ex.wrong.size() < 3 || ex.right.empty())
+      problem(ex.name + ": " + std::to_string(ex.wrong.size()) + " wrong solution(s) in " + where + "wrong/" +
+              ex.name + "/ and " + std::to_string(ex.right.size()) + " other correct one(s) in " + where +
+              "solutions/" + ex.name + "/; every exercise needs at least three and one");
     for (int kind = 0; kind < 2; kind++) {
       for (const auto& v : kind == 0 ? ex.wrong : ex.right) {
         Job j;
@@ -316,12 +318,6 @@ int selfcheck_main(Engine& engine, Runner& runner, const Term& term, bool verbos
   std::printf("reference solutions checked in %.2f s\n", sol_secs);
   std::printf("wrong solutions caught: %zu of %zu; other correct solutions: %zu (%.2f s with the starters and runs)\n",
               caught, nwrong, nright, var_secs);
-  if (!short_of.empty()) {
-    std::string names;
-    for (const auto& n : short_of) names += (names.empty() ? "" : ", ") + n;
-    std::printf("%zu of %zu exercises still lack three wrong solutions or another correct one: %s\n",
-                short_of.size(), cat.exercises.size(), names.c_str());
-  }
   if (problems.empty()) {
     std::printf("%s\n", term.green("selfcheck: everything is in order").c_str());
     return 0;

@@ -10,6 +10,7 @@ run learn selfcheck --lessons "$FIX"
 expect_rc 0
 expect_out '2 lessons, 5 exercises, 2 examples'
 expect_out 'reference solutions checked in [0-9.]+ s'
+expect_out 'wrong solutions caught: 15 of 15; other correct solutions: 5'
 expect_out 'selfcheck: everything is in order'
 
 case_ "every kind of problem is named"
@@ -34,6 +35,28 @@ expect_out 'breakfast.lua: its output differs from breakfast.out, line 2: expect
 expect_out 'workers.lua: no .out file'
 expect_out 'crash.lua: exits with status 1'
 expect_out 'broken example'
+
+case_ "every exercise ships three wrong solutions and another correct one"
+cp -r "$FIX" "$TMP/thin"
+rm "$TMP/thin/02-tasks/wrong/nap/swapped.lua"
+rm -r "$TMP/thin/01-waiting/solutions/kitchen"
+run learn selfcheck --lessons "$TMP/thin"
+expect_rc 1
+expect_out 'nap: 2 wrong solution\(s\) in lessons/02-tasks/wrong/nap/ and 1 other correct one\(s\) in lessons/02-tasks/solutions/nap/; every exercise needs at least three and one'
+expect_out 'kitchen: 3 wrong solution\(s\) .* and 0 other correct one\(s\)'
+expect_out 'selfcheck: 2 problem\(s\)'
+
+case_ "a wrong solution that passes, and a correct one that fails"
+cp -r "$FIX" "$TMP/weak"
+cp "$TMP/weak/01-waiting/solutions/kitchen.lua" "$TMP/weak/01-waiting/wrong/kitchen/swapped.lua"
+sed -i '1i -- Wrong: not really\n-- Fails: cook returns water and vegetables' "$TMP/weak/01-waiting/wrong/kitchen/swapped.lua"
+cp "$TMP/weak/01-waiting/wrong/kitchen/one_after_another.lua" "$TMP/weak/01-waiting/solutions/kitchen/tasks.lua"
+run learn selfcheck --lessons "$TMP/weak"
+expect_rc 1
+expect_out 'wrong/kitchen/swapped.lua: passes the check .cook returns water and vegetables.'
+expect_out 'wrong/kitchen/swapped.lua: a wrong solution passes every check'
+expect_out 'solutions/kitchen/tasks.lua: a correct solution fails'
+expect_out 'wrong solutions caught: 14 of 15'
 
 case_ "a lesson missing from index.lua"
 cp -r "$FIX" "$TMP/unlisted"

@@ -1,0 +1,34 @@
+-- Wrong: done[#done + 1] = await(...): the slot is chosen before the await, so workers overwrite each other
+-- Fails: every photo is resized
+local resize = async(function(photo)
+  await(asyncio.sleep(1))
+  return photo .. " (small)"
+end)
+
+local worker = async(function(queue, done)
+  while true do
+    local photo = await(queue:get())
+    done[#done + 1] = await(resize(photo))
+    queue:task_done()
+  end
+end)
+
+local process_all = async(function(photos, workers)
+  local queue = asyncio.Queue()
+  local done = {}
+  for _, photo in ipairs(photos) do
+    queue:put_nowait(photo)
+  end
+  local tasks = {}
+  for i = 1, workers do
+    tasks[i] = asyncio.create_task(worker(queue, done))
+  end
+  await(queue:join())
+  for _, task in ipairs(tasks) do
+    task:cancel()
+  end
+  table.sort(done)
+  return done
+end)
+
+return { process_all = process_all }
