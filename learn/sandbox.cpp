@@ -547,6 +547,67 @@ void report_to_sink(lua_State* L, const char* kind, const std::string& text, int
   lua_settop(L, top);
 }
 
+// ---------------------------------------------------------------- futures never awaited
+
+// The futures asyncio.gather made in the learner's code during the current
+// run (learn/lua/checker.lua wraps the sandbox's gather): registry[&key] is
+// an array of { future, "file:line: RuntimeWarning: ..." }. A future still
+// pending when the run's main task is over, with nothing waiting on it (no
+// done callback: no task awaits it, no gather or wait_for holds it), was
+// almost always meant to be awaited: `local r = asyncio.gather(a(), b())`
+// and then r[1], which is nil (a future has no field 1).
+char g_tracked_key;
+
+// track_future(fut, text)
+int l_track_future(lua_State* L) {
+  if (!to_future(L, 1)) return 0;
+  luaL_checkstring(L, 2);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &g_tracked_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &g_tracked_key);
+  }
+  lua_createtable(L, 2, 0);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, 2);
+  lua_rawseti(L, -2, 2);
+  lua_rawseti(L, -2, static_cast<lua_Integer>(lua_rawlen(L, -2)) + 1);
+  return 0;
+}
+
+void forget_tracked_futures(lua_State* L) {
+  lua_pushnil(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &g_tracked_key);
+}
+
+// Reports (as the diagnostic "future_not_awaited") every tracked future
+// still pending with nothing waiting on it, then forgets them all. Called
+// when the main task is over, before the loop's shutdown cancels what is
+// left.
+void report_unawaited_futures(lua_State* L) {
+  int top = lua_gettop(L);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &g_tracked_key) == LUA_TTABLE) {
+    int list = lua_gettop(L);
+    lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, list));
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_rawgeti(L, list, i);
+      lua_rawgeti(L, -1, 1);
+      Future* f = to_future(L, -1);
+      if (f && !f->done() && f->ncallbacks == 0) {
+        size_t len;
+        lua_rawgeti(L, -2, 2);
+        const char* text = lua_tolstring(L, -1, &len);
+        if (text) report_to_sink(L, "future_not_awaited", std::string(text, len), 0);
+      }
+      lua_settop(L, list);
+    }
+  }
+  lua_settop(L, top);
+  forget_tracked_futures(L);
+}
+
 // ---------------------------------------------------------------- natives
 
 // emit(kind, fields...): writes one record.
@@ -862,6 +923,7 @@ int l_run(lua_State* L) {
   o.autojump_grace = g.limits.autojump_grace;
   rt->worker_stats.calls = 0;
   rt->worker_stats.max_in_flight = rt->worker_stats.in_flight;
+  forget_tracked_futures(L);
   Loop* loop = loop_open(L, o);  // 6
   RunGuard guard{L, loop};
   // Run mode with `timeline` (the tour's picture) or a text chart (`learn
@@ -900,6 +962,7 @@ int l_run(lua_State* L) {
     deadlock = "deadlock: " + describe_value(L, 7) +
                " is waiting, and nothing can ever wake it (no ready callbacks, no timers, no I/O)";
   if (main->done()) future_mark_retrieved(L, main);
+  report_unawaited_futures(L);
   loop_shutdown(L, loop);
   stop_worker_calls(L);  // nothing a run started in a thread outlives it
   check_workers(L);      // a worker that went over a limit fails the check
@@ -1058,6 +1121,7 @@ void sandbox_push_natives(lua_State* L) {
       {"traceback", l_traceback},
       {"path_inside", l_path_inside},
       {"run", l_run},
+      {"track_future", l_track_future},
       {nullptr, nullptr},
   };
   luaL_newlib(L, fns);

@@ -382,8 +382,17 @@ end
 -- (`allow = { blocking = true }` in the check).
 local strict_kinds = {
   never_awaited = true, unretrieved = true, shutdown_error = true, callback_error = true,
-  swallowed_cancel = true, timeout_not_closed = true, blocking = true,
+  swallowed_cancel = true, timeout_not_closed = true, blocking = true, future_not_awaited = true,
 }
+
+-- What a value that should have been awaited says about itself, or nil:
+-- a coroutine object, a future or a task where its result was expected.
+local function unawaited_kind(v)
+  if iscoroutine(v) then return "a coroutine object (what calling an async function gives)" end
+  if isfuture(v) then return "a future or task (what gather and create_task give at once)" end
+end
+
+local forgot_await = ": did you forget await? await(x) gives x's result"
 
 local function first_line(text)
   return (s_match(text, "^[^\n]*"))
@@ -426,6 +435,8 @@ local function diagnose(kind, text)
   elseif kind == "slow_callback" then
     add_diag(kind, loose_line_in(text), "a step held the loop: " .. text ..
       " (every other task waited meanwhile; long computations should await asyncio.sleep(0) now and then)")
+  elseif kind == "future_not_awaited" then
+    add_diag(kind, line_in(text), (s_gsub(text, "^.-: RuntimeWarning: ", "", 1)))
   elseif kind == "swallowed_cancel" or kind == "timeout_not_closed" then
     add_diag(kind, line_in(text), (s_gsub(text, "^.-: RuntimeWarning: ", "", 1)))
   else
@@ -704,6 +715,21 @@ function make_env()
   end
   a.run = sb_run
   a.time = t
+  -- gather returns a future at once; one that is still pending with nobody
+  -- waiting on it when the run is over was meant to be awaited (the
+  -- diagnostic "future_not_awaited", with the line of the gather call).
+  local real_gather = real_asyncio.gather
+  a.gather = function(...)
+    local fut = real_gather(...)
+    local info = d_getinfo(2, "Sl")
+    if info and info.currentline and info.currentline > 0 then
+      native.track_future(fut, s_format("%s:%d: RuntimeWarning: asyncio.gather() here returned a future that " ..
+        "nothing awaited: it was still pending when the run ended. gather gives back a future at once; " ..
+        "`local results = await(asyncio.gather(...))` waits for the results (did you forget await?)",
+        info.short_src, info.currentline))
+    end
+    return fut
+  end
   if real_asyncio.format_call_graph then  -- prints through the captured output
     local format = real_asyncio.format_call_graph
     a.print_call_graph = function(fut, opts)
@@ -822,6 +848,14 @@ end
 local function hint_for(msg)
   if s_find(msg, "stack overflow", 1, true) then
     return msg .. " (a function that calls itself without end?)"
+  end
+  -- "attempt to index a asyncio.coroutine value", "(table expected, got
+  -- asyncio.Future)": a value used before it was awaited.
+  local what = s_match(msg, "a (asyncio%.%a+) value") or s_match(msg, "got (asyncio%.%a+)%)")
+  if what == "asyncio.coroutine" then
+    return msg .. " (a coroutine object where its result was expected" .. forgot_await .. ")"
+  elseif what == "asyncio.Future" or what == "asyncio.Task" or what == "asyncio.GatheringFuture" then
+    return msg .. " (a future or task where its result was expected" .. forgot_await .. ")"
   end
   return msg
 end
@@ -1000,6 +1034,22 @@ local function new_t()
     if type(actual) == "string" and type(expected) == "string" and s_find(expected, "\n", 1, true) then
       -- Printed output: the first line that differs says more than the whole.
       fail(first_difference(expected, actual) .. (msg and ("\n" .. msg) or ""))
+    end
+    local what = unawaited_kind(actual)
+    if actual == nil and expected ~= nil and check then
+      -- nil from a future indexed as if it were the results (r[1] of an
+      -- unawaited gather), or from a coroutine that never ran.
+      for _, d in next, check.diags do
+        if (d.kind == "future_not_awaited" or d.kind == "never_awaited") and d.line then
+          fail(s_format("expected %s, got nil%s. Likely cause, line %d: %s that was never awaited " ..
+            "(did you forget await?)", show(expected), msg and (": " .. msg) or "", d.line,
+            d.kind == "never_awaited" and "a coroutine object" or "a future from asyncio.gather"))
+        end
+      end
+    end
+    if what and not unawaited_kind(expected) then
+      fail(s_format("expected %s, got %s%s. That is %s, where its result was expected%s", show(expected),
+        show(actual), msg and (": " .. msg) or "", what, forgot_await))
     end
     fail(s_format("expected %s, got %s%s", show(expected), show(actual), msg and (": " .. msg) or ""))
   end

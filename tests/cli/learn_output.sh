@@ -3,8 +3,8 @@
 # on the built-in lessons: stdout shown under "your output" when a check
 # fails (and with --verbose), stderr apart as debug output and never
 # compared, the first differing line of checked output, the diagnostics
-# (never awaited, blocking call, error in a loop callback, swallowed
-# cancellation) with file:line in any lesson, and `learn run` with its
+# (never awaited, a gather's future never awaited, blocking call, error in
+# a loop callback, swallowed cancellation) with file:line in any lesson, and `learn run` with its
 # timeline.
 source "$(dirname "$0")/lib.bash"
 WS="$TMP/ws"
@@ -53,6 +53,37 @@ sed -e 's|^  local done = |  toast_bread()\n&|' "$LESSONS/01-why-async/solutions
 learn check kitchen
 expect_rc 1
 expect_out 'luasync noticed a problem: the coroutine object toast_bread\(\) made here was never awaited'
+
+case_ "gather without await: the failure names the likely cause, with the gather's line"
+sed -e 's|local done = await(asyncio.gather(boil_water(), preheat_oven(), toast_bread()))|local done = asyncio.gather(boil_water(), preheat_oven(), toast_bread())|' \
+  "$LESSONS/01-why-async/solutions/kitchen.lua" > "$KI"
+grep -q 'local done = asyncio.gather' "$KI" && ok || fail "fixture not made"
+learn check kitchen
+expect_rc 1
+expect_out 'expected "boiled water", got nil: the first result should be the water. Likely cause, line 20: a future from asyncio.gather that was never awaited \(did you forget await\?\)'
+expect_out 'kitchen.lua:20: asyncio.gather\(\) here returned a future that nothing awaited'
+# A gather that something waits on is not reported: under wait_for (which
+# holds it), or awaited.
+sed -e 's|local done = await(asyncio.gather(boil_water(), preheat_oven(), toast_bread()))|local done = await(asyncio.wait_for(asyncio.gather(boil_water(), preheat_oven(), toast_bread()), 10))|' \
+  "$LESSONS/01-why-async/solutions/kitchen.lua" > "$KI"
+grep -q 'wait_for(asyncio.gather' "$KI" && ok || fail "fixture not made"
+learn check kitchen
+expect_rc 0; expect_out 'PASS kitchen'
+grep -q 'nothing awaited' <<<"$out" && fail "an awaited gather reported" || ok
+# A future or coroutine object where a value was expected, as a value or in
+# an error.
+FC="$WS/exercises/03-await-and-run/forecast.lua"
+sed -e 's|local degrees, wind, sky = await(measure(city))|local degrees, wind, sky = measure(city)|' \
+  "$LESSONS/03-await-and-run/solutions/forecast.lua" > "$FC"
+learn check forecast
+expect_rc 1
+expect_out "got asyncio.coroutine\) \(a coroutine object where its result was expected: did you forget await\? await\(x\) gives x's result\)"
+WF="$WS/exercises/03-await-and-run/workflow.lua"
+sed -e 's|return await(summarize(user, orders))|return summarize(user, orders)|' \
+  "$LESSONS/03-await-and-run/solutions/workflow.lua" > "$WF"
+learn check workflow
+expect_rc 1
+expect_out 'got <coroutine summarize\(\) at .*That is a coroutine object \(what calling an async function gives\), where its result was expected: did you forget await\?'
 
 case_ "a swallowed cancellation fails the check and says where the pcall was"
 sed -e 's|^  local water = await(boil_water())|  local helper = asyncio.create_task(async(function()\n    pcall(function() await(asyncio.sleep(10)) end)\n    return "carried on"\n  end)())\n  await(asyncio.sleep(0)); helper:cancel(); await(helper)\n&|' \
