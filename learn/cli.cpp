@@ -1,5 +1,6 @@
 // cli.cpp: the `luasync learn` subcommands (see kLearnUsage).
 #include "cli.h"
+#include "embedded.h"
 
 #include <unistd.h>
 #include <uv.h>
@@ -27,7 +28,8 @@ const char* kLearnUsage =
     "                      and checks it each time you save it; keys: h hint, n next,\n"
     "                      p previous, l list, r reset, c check, q quit\n"
     "  list                lessons and exercises, with your progress\n"
-    "  show LESSON         read a lesson (its number or directory name)\n"
+    "  show LESSON         read a lesson (its number or directory name); `show python`:\n"
+    "                      asyncio and luasync side by side\n"
     "  run [EXERCISE]      run your exercise (its main, or what the first check calls)\n"
     "                      on the virtual clock: its output, results and timeline\n"
     "  check [EXERCISE]    check an exercise (default: the current one);\n"
@@ -264,6 +266,14 @@ int cmd_list(Ctx& c) {
 
 int cmd_show(Ctx& c) {
   if (c.opt.args.size() < 2) return usage_error("show needs a lesson: `luasync learn show 1`");
+  if (c.opt.args[1] == "python") {  // docs/coming-from-python.md
+    for (const EmbeddedChunk* g = embedded_guides(); g->name; g++) {
+      if (std::strcmp(g->name, "coming-from-python.md") == 0) {
+        page(render_markdown(std::string(g->code, g->size), c.term), c.term);
+        return 0;
+      }
+    }
+  }
   auto& cat = c.engine.catalog();
   const Lesson* l = cat.find_lesson(c.opt.args[1]);
   if (!l) {
@@ -279,6 +289,14 @@ int cmd_show(Ctx& c) {
       out += "  " + c.term.cyan(e.workspace_path()) + "  " + e.title + "\n";
     }
     out += "Check one with `luasync learn check NAME`, or run `luasync learn` to work in watch mode.\n";
+  }
+  if (!l->examples.empty()) {
+    // The commands in the text name the example files alone: they run where
+    // `learn init` put them.
+    std::string dir = "examples/" + l->dir;
+    out += "\n" + c.term.bold("Examples") + "\n";
+    out += "  The programs of this lesson are in " + c.term.cyan(dir + "/") +
+           " of your workspace: run the commands above from there (`cd " + dir + "`).\n";
   }
   page(out, c.term);
   return 0;

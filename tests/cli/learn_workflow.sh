@@ -41,6 +41,8 @@ case_ "show renders the lesson (plain when not a terminal)"
 learn show 1
 expect_rc 0; expect_out '^Waiting$'; expect_out '^=+$'; expect_out '^    local boil = async\(function\(\)'
 expect_out 'exercises/01-waiting/kitchen.lua'
+expect_out 'The programs of this lesson are in examples/01-waiting/ of your workspace: run the commands above from there \(`cd examples/01-waiting`\)'
+[ -f "$WS/examples/01-waiting/breakfast.lua" ] && ok || fail "the example is not where show says"
 grep -q $'\x1b' <<<"$out" && fail "escape codes in piped output" || ok
 learn show waiting; expect_rc 0; expect_out '^Waiting$'
 learn show 02-tasks; expect_rc 0; expect_out '^Tasks$'
