@@ -1,5 +1,6 @@
 -- The lesson order.
 return {
+  "00-lua-basics",
   "01-why-async",
   "02-coroutines",
   "03-await-and-run",

@@ -82,9 +82,9 @@ err=$(cat "$TMP/stderr")
 expect_rc 0; expect_err 'stdin is closed'; expect_out 'Exercise [a-z_]+:'
 
 case_ "watch mode reads commands by line from a pipe"
-out=$(cd "$WS" && printf 'l\n4\nh\nq\n' | "$LUASYNC" learn watch kitchen 2>"$TMP/stderr") && rc=0 || rc=$?
+out=$(cd "$WS" && printf 'l\n5\nh\nq\n' | "$LUASYNC" learn watch kitchen 2>"$TMP/stderr") && rc=0 || rc=$?
 err=$(cat "$TMP/stderr")
-expect_rc 0; expect_out 'Exercise kitchen:'; expect_out '> +1 x kitchen'
+expect_rc 0; expect_out 'Exercise kitchen:'; expect_out '> +2 x kitchen'
 expect_out 'Exercise classify:'; expect_out 'Hint [0-9]+ of [0-9]+ for classify'
 grep -qx 'current classify' "$WS/.luasync-progress" && ok || fail "current not saved"
 

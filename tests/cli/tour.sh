@@ -71,7 +71,7 @@ case_ "no workspace around: it makes ./luasync-learn, and learn works in it"
 mkdir -p "$TMP/fresh"
 start_tour "$TMP/fresh" --no-open
 [ -n "$URL" ] && ok || fail "no URL printed"
-expect_out 'Made the workspace luasync-learn \(40 exercises\)'
+expect_out 'Made the workspace luasync-learn \(41 exercises\)'
 expect_out "the lessons of $TMP/fresh/luasync-learn"
 expect_out 'Open that URL in your browser'
 [ -f "$TMP/fresh/luasync-learn/.luasync-progress" ] && ok || fail "no workspace made"
@@ -141,9 +141,10 @@ api GET /api/catalog
 python3 -c '
 import json, sys
 c = json.load(sys.stdin)
-assert len(c["lessons"]) == 17, len(c["lessons"])
-assert c["progress"]["total"] == 40 and c["progress"]["done"] == [], c["progress"]
-assert c["lessons"][0]["exercises"][0]["name"] == "kitchen"
+assert len(c["lessons"]) == 18, len(c["lessons"])
+assert c["progress"]["total"] == 41 and c["progress"]["done"] == [], c["progress"]
+assert c["lessons"][0]["exercises"][0]["name"] == "lua_warmup"
+assert c["lessons"][1]["exercises"][0]["name"] == "kitchen"
 ' <<<"$out" && ok || fail "catalog JSON"
 api GET /api/lesson/01-why-async
 python3 -c '
@@ -154,7 +155,7 @@ assert h.startswith("<h1>Why async: the waiting problem</h1>"), h[:80]
 assert "<em>" in h and "<h2>" in h
 assert h.count("language-luasync-example-") == 2, h.count("language-luasync-example-")
 assert "language-luasync-example-all_at_once" in h
-assert l["next"] == "02-coroutines" and l["previous"] is None
+assert l["next"] == "02-coroutines" and l["previous"] == "00-lua-basics"
 ' <<<"$out" && ok || fail "lesson JSON: ${out:0:300}"
 api GET /api/lesson/no-such-lesson
 [ "$code" = 404 ] && ok || fail "unknown lesson: $code"
