@@ -230,9 +230,12 @@ int cmd_init(Ctx& c) {
   if (examples)
     std::printf("Added %s (the programs the lessons run, under examples/).\n",
                 plural(static_cast<size_t>(examples), "example", "examples").c_str());
-  std::printf("\nNext:\n  cd %s\n  luasync learn show 1     read the first lesson\n"
+  // The first lesson by its number ("00-lua-basics": show 0).
+  std::string first = cat.lessons.empty() ? "1" : cat.lessons[0].dir.substr(0, cat.lessons[0].dir.find('-'));
+  while (first.size() > 1 && first[0] == '0') first.erase(0, 1);
+  std::printf("\nNext:\n  cd %s\n  luasync learn show %-6s read the first lesson\n"
               "  luasync learn            start watch mode: edit the exercise, save, see the checks\n",
-              dir.c_str());
+              dir.c_str(), first.c_str());
   return 0;
 }
 
