@@ -32,7 +32,7 @@ jqe "all(.submissions[]; .exercise_count == $n)" "$TMP/r.json"
 for s in solved flat; do
   jqe '.submissions[] | select(.submission | endswith("/'$s'")) | .score == .max_score and .exercises_passed == .exercise_count' "$TMP/r.json"
 done
-jqe '.submissions[] | select(.submission | endswith("/flat")) | .layout == "flat" and .exercises[0].file == "kitchen.lua"' "$TMP/r.json"
+jqe '.submissions[] | select(.submission | endswith("/flat")) | .layout == "flat" and (.exercises[] | select(.name == "kitchen") | .file == "kitchen.lua")' "$TMP/r.json"
 # As shipped, no exercise passes (the self-check proves it exercise by exercise).
 jqe '.submissions[] | select(.submission | endswith("/starter")) | .exercises_passed == 0 and .score < .max_score' "$TMP/r.json"
 jqe '.submissions[] | select(.submission | endswith("/gaps")) | .exercises_passed == .exercise_count - 2
