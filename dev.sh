@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(
   build-essential cmake pkg-config
-  liblua5.4-dev lua5.4          # Lua 5.4 (the C++ build: pkg-config lua5.4-c++)
+  liblua5.4-dev lua5.4          # Lua 5.4 (the C build: pkg-config lua5.4, liblua5.4.a)
   libuv1-dev                    # the event loop
   libreadline-dev               # REPL line editing
   libcurl4-openssl-dev          # HTTP client

@@ -12,6 +12,7 @@
 #include "recorder.h"
 #include "runtime.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -19,6 +20,7 @@ const char* libuv_version() { return uv_version_string(); }
 
 lua_State* new_state(const RunOptions& opts) {
   lua_State* L = luaL_newstate();
+  if (L) install_panic_handler(L);  // trampoline.h
   if (!L) return nullptr;
   lua_gc(L, LUA_GCGEN, 0, 0);  // as lua.c: suits many short-lived objects
   luaL_openlibs(L);

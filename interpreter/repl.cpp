@@ -48,6 +48,7 @@
 #include "runtime.h"
 #include "task.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -162,7 +163,7 @@ int l_setup(lua_State* L) {
   lua_settop(L, 0);
   if (lua_getglobal(L, "os") == LUA_TTABLE) {
     lua_pushlightuserdata(L, req);
-    lua_pushcclosure(L, l_exit, 1);
+    push_closure<l_exit>(L, 1);
     lua_setfield(L, -2, "exit");
   }
   lua_pop(L, 1);
@@ -370,6 +371,7 @@ class Repl : public LineSink {
   void command(const std::string& text);
   void cmd_clock(const std::string& arg);
   void cmd_load(const std::string& arg);
+  // fn: a cfn<F> (trampoline.h).
   bool pcall(lua_CFunction fn, int nargs, bool driver_lua = false);
   void start_input();
   void stop_input();
@@ -395,7 +397,7 @@ class Repl : public LineSink {
 };
 
 bool Repl::pcall(lua_CFunction fn, int nargs, bool driver_lua) {
-  lua_pushcfunction(L_, fn);
+  push_cfn(L_, fn);
   lua_insert(L_, -nargs - 1);
   g_driver_lua = driver_lua;
   int st = lua_pcall(L_, nargs, LUA_MULTRET, 0);
@@ -417,7 +419,7 @@ bool Repl::open_session() {
     return false;
   }
   lua_pushlightuserdata(L_, &exit_);
-  if (!pcall(l_setup, 1)) {
+  if (!pcall(cfn<l_setup>, 1)) {
     lua_close(L_);
     L_ = nullptr;
     return false;
@@ -455,7 +457,7 @@ void Repl::close_session() {
   uv_run(loop_->uv(), UV_RUN_NOWAIT);  // their close callbacks
   lua_settop(L_, 1);
   lua_pushlightuserdata(L_, loop_);
-  if (!pcall(l_shutdown, 1)) {
+  if (!pcall(cfn<l_shutdown>, 1)) {
     if (!loop_->closed()) loop_->close(L_);
     runtime(L_)->loop = nullptr;
   }
@@ -599,7 +601,7 @@ void Repl::run_code(const std::string& code, const char* chunkname) {
   lua_pushlstring(L_, code.data(), code.size());
   lua_pushstring(L_, chunkname);
   lua_pushinteger(L_, ++inputs_);
-  if (!pcall(l_prepare, 3)) {
+  if (!pcall(cfn<l_prepare>, 3)) {
     lua_settop(L_, 1);
     return;
   }
@@ -612,7 +614,7 @@ void Repl::run_code(const std::string& code, const char* chunkname) {
   if (t->done() && !exit_.requested) {
     lua_settop(L_, 2);
     lua_pushboolean(L_, interrupted);
-    if (!pcall(l_report, 2, true) && g_hard_interrupt == 0) {
+    if (!pcall(cfn<l_report>, 2, true) && g_hard_interrupt == 0) {
       // (the message was printed: an error in a __tostring, or Ctrl-C)
     }
   }
@@ -635,7 +637,7 @@ bool Repl::wait_input(Task* t) {
       if (!t->done()) {
         lua_pushvalue(L_, 2);
         lua_pushliteral(L_, "KeyboardInterrupt");
-        pcall(l_cancel, 2);
+        pcall(cfn<l_cancel>, 2);
       }
     } else if (!progress) {
       // Nothing can ever wake it (cannot happen while stdin is watched, but
@@ -643,7 +645,7 @@ bool Repl::wait_input(Task* t) {
       std::fprintf(stderr, "deadlock: the input waits for something that can never happen; cancelling it\n");
       lua_pushvalue(L_, 2);
       lua_pushliteral(L_, "deadlock");
-      pcall(l_cancel, 2);
+      pcall(cfn<l_cancel>, 2);
       if (!loop_->run_until([&] { return t->done(); })) break;
     }
   }
@@ -673,7 +675,7 @@ void Repl::command(const std::string& text) {
     std::fputs(kHelp, stdout);
   } else if (name == ":tasks") {
     lua_settop(L_, 1);
-    pcall(l_tasks, 0, true);
+    pcall(cfn<l_tasks>, 0, true);
     lua_settop(L_, 1);
   } else if (name == ":clock") {
     cmd_clock(arg);

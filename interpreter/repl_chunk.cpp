@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "repl.h"
+#include "trampoline.h"
 
 namespace luasync::repl {
 
@@ -399,7 +400,7 @@ bool load_input(lua_State* L, const std::string& body, const char* chunkname) {
                                    prologue + body + "\nend"};
   for (const auto& code : attempts) {
     if (luaL_loadbufferx(L, code.data(), code.size(), chunkname, "t") == LUA_OK) {
-      lua_pushcfunction(L, l_bind);
+      push_fn<l_bind>(L);
       lua_call(L, 1, 1);  // the body function
       join_cells(L, -1);
       return true;

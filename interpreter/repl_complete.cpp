@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "repl.h"
+#include "trampoline.h"
 
 namespace luasync::repl {
 
@@ -221,7 +222,7 @@ char** attempt(const char* text, int start, int) {
   if (in_string) return nullptr;
   lua_State* L = g_L;
   int top = lua_gettop(L);
-  lua_pushcfunction(L, l_collect);
+  push_fn<l_collect>(L);
   lua_pushstring(L, text);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) g_matches.clear();
   lua_settop(L, top);

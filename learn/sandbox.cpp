@@ -36,6 +36,7 @@
 #include "runtime.h"
 #include "task.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define LEARN_SANITIZED 1
@@ -194,7 +195,7 @@ int worker_unavailable(lua_State* W) {
 void set_unavailable(lua_State* W, int table, const char* field, const char* name, const char* why) {
   lua_pushstring(W, name);
   lua_pushstring(W, why);
-  lua_pushcclosure(W, worker_unavailable, 2);
+  push_closure<worker_unavailable>(W, 2);
   lua_setfield(W, table, field);
 }
 
@@ -233,11 +234,11 @@ int worker_load(lua_State* W) {
 // that a thread can use (no print: a thread's output would not be
 // captured; return it instead).
 int open_worker_sandbox(lua_State* W) {
-  static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},        {LUA_STRLIBNAME, luaopen_string},
+  static const Reg libs[] = {{LUA_GNAME, luaopen_base},        {LUA_STRLIBNAME, luaopen_string},
                                   {LUA_TABLIBNAME, luaopen_table},  {LUA_MATHLIBNAME, luaopen_math},
                                   {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_COLIBNAME, luaopen_coroutine},
                                   {LUA_OSLIBNAME, luaopen_os},      {nullptr, nullptr}};
-  for (const luaL_Reg* l = libs; l->func; l++) {
+  for (const Reg* l = libs; l->func; l++) {
     luaL_requiref(W, l->name, l->func, 1);
     lua_pop(W, 1);
   }
@@ -246,9 +247,9 @@ int open_worker_sandbox(lua_State* W) {
   for (const char* name : {"dofile", "loadfile"}) set_unavailable(W, G, name, name, " (exercises cannot read files)");
   set_unavailable(W, G, "print", "print", " (return what you want to print)");
   set_unavailable(W, G, "collectgarbage", "collectgarbage", "");
-  lua_pushcfunction(W, worker_setmetatable);
+  push_fn<worker_setmetatable>(W);
   lua_setfield(W, G, "setmetatable");
-  lua_pushcfunction(W, worker_load);
+  push_fn<worker_load>(W);
   lua_setfield(W, G, "load");
   lua_getglobal(W, "string");
   lua_pushnil(W);
@@ -267,9 +268,10 @@ int open_worker_sandbox(lua_State* W) {
 
 lua_State* sandbox_worker_state() {
   lua_State* W = lua_newstate(worker_alloc, nullptr);
+  if (W) install_panic_handler(W);  // trampoline.h
   if (!W) return nullptr;
   lua_sethook(W, worker_hook, LUA_MASKCOUNT, kHookEvery);
-  lua_pushcfunction(W, open_worker_sandbox);
+  push_fn<open_worker_sandbox>(W);
   if (lua_pcall(W, 0, 0, 0) != LUA_OK) {
     lua_close(W);
     return nullptr;
@@ -1092,6 +1094,7 @@ std::string decode_field(const std::string& s) {
 
 lua_State* sandbox_new_state() {
   lua_State* L = lua_newstate(budget_alloc, nullptr);
+  if (L) install_panic_handler(L);  // trampoline.h
   // The hook is set before anything else exists, so that every thread of
   // the state, whenever it was created, inherits it (in the parent the
   // limits are infinite; a child sets them per check).
@@ -1105,26 +1108,26 @@ lua_State* sandbox_new_state() {
 }
 
 void sandbox_push_natives(lua_State* L) {
-  static const luaL_Reg fns[] = {
-      {"emit", l_emit},
-      {"write", l_write},
-      {"stream", l_stream},
-      {"begin_check", l_begin_check},
-      {"restore", l_restore},
-      {"end_check", l_end_check},
-      {"limit", l_limit},
-      {"charge", l_charge},
-      {"set_sink", l_set_sink},
-      {"set_learner", l_set_learner},
-      {"reset_tasks", l_reset_tasks},
-      {"block", l_block},
-      {"traceback", l_traceback},
-      {"path_inside", l_path_inside},
-      {"run", l_run},
-      {"track_future", l_track_future},
+  static const Reg fns[] = {
+      {"emit", fn<l_emit>},
+      {"write", fn<l_write>},
+      {"stream", fn<l_stream>},
+      {"begin_check", fn<l_begin_check>},
+      {"restore", fn<l_restore>},
+      {"end_check", fn<l_end_check>},
+      {"limit", fn<l_limit>},
+      {"charge", fn<l_charge>},
+      {"set_sink", fn<l_set_sink>},
+      {"set_learner", fn<l_set_learner>},
+      {"reset_tasks", fn<l_reset_tasks>},
+      {"block", fn<l_block>},
+      {"traceback", fn<l_traceback>},
+      {"path_inside", fn<l_path_inside>},
+      {"run", fn<l_run>},
+      {"track_future", fn<l_track_future>},
       {nullptr, nullptr},
   };
-  luaL_newlib(L, fns);
+  new_lib(L, fns);
   push_traceback_handler(L);  // the runtime's message handler, for xpcall
   lua_setfield(L, -2, "msgh");
 }

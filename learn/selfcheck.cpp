@@ -26,6 +26,7 @@
 #include "loop_lib.h"
 #include "runtime.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 namespace luasync::learn {
 
@@ -49,6 +50,7 @@ int run_example(const Example& ex, double seconds, std::string* out, std::string
     std::string tmp = (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + std::string("/luasync-example-XXXXXX");
     if (mkdtemp(tmp.data()) && chdir(tmp.c_str()) != 0) _exit(3);
     lua_State* L = luaL_newstate();
+    if (L) install_panic_handler(L);  // trampoline.h
     luaL_openlibs(L);
     open_luasync_globals(L);
     runtime(L)->default_virtual = true;

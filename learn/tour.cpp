@@ -24,6 +24,7 @@
 #include "runtime.h"
 #include "tour.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 namespace luasync {
 // learn/web/* and the CodeMirror files from Debian's libjs-codemirror
@@ -498,6 +499,7 @@ int tour_main(int argc, char** argv) {
 
   const EmbeddedChunk* chunk = find_learn_chunk("@[learn]/tour.lua");
   lua_State* L = luaL_newstate();
+  if (L) install_panic_handler(L);  // trampoline.h
   if (!L || !chunk) {
     std::fprintf(stderr, "luasync tour: %s\n", L ? "the tour is missing from this build" : "out of memory");
     if (L) lua_close(L);
@@ -528,12 +530,12 @@ int tour_main(int argc, char** argv) {
     lua_setfield(L, -2, "time_limit");
     lua_pushliteral(L, "127.0.0.1");
     lua_setfield(L, -2, "url_host");
-    static const luaL_Reg natives[] = {
-        {"catalog", l_catalog}, {"lesson", l_lesson}, {"exercise", l_exercise}, {"save", l_save},
-        {"hint", l_hint},       {"reset", l_reset},   {"asset", l_asset},       {"ready", l_ready},
+    static const Reg natives[] = {
+        {"catalog", fn<l_catalog>}, {"lesson", fn<l_lesson>}, {"exercise", fn<l_exercise>}, {"save", fn<l_save>},
+        {"hint", fn<l_hint>},       {"reset", fn<l_reset>},   {"asset", fn<l_asset>},       {"ready", fn<l_ready>},
         {nullptr, nullptr},
     };
-    luaL_newlib(L, natives);
+    new_lib(L, natives);
     if (lua_pcall(L, 2, 0, handler) != LUA_OK) {
       if (is_error(L, -1, ErrorClass::KeyboardInterrupt)) {
         std::printf("\nluasync tour: stopped.\n");

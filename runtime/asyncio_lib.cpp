@@ -5,6 +5,7 @@
 #include "modules.h"
 #include "recorder.h"
 #include "run.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -20,7 +21,7 @@ int open_asyncio(lua_State* L) {
 }
 
 void open_luasync_globals(lua_State* L) {
-  luaL_requiref(L, "asyncio", luaopen_asyncio, 1);
+  luaL_requiref(L, "asyncio", cfn<open_asyncio>, 1);
   lua_getfield(L, -1, "async");
   lua_setglobal(L, "async");
   lua_getfield(L, -1, "await");
@@ -43,4 +44,6 @@ void open_luasync_globals(lua_State* L) {
 
 }  // namespace luasync
 
-extern "C" int luaopen_asyncio(lua_State* L) { return luasync::open_asyncio(L); }
+// A stock lua5.4 calls this directly: through the trampoline like every
+// other C function of ours.
+extern "C" int luaopen_asyncio(lua_State* L) { return luasync::trampoline<luasync::open_asyncio>(L); }

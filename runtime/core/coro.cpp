@@ -12,6 +12,7 @@
 #include "runtime.h"
 #include "task.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -143,7 +144,7 @@ static void push_factory_name(lua_State* L) {
 }
 
 void push_native_coro(lua_State* L, lua_CFunction body, const char* name, int nargs) {
-  lua_pushcfunction(L, body);
+  push_cfn(L, body);
   lua_pushstring(L, name);
   lua_rotate(L, -nargs - 2, 2);  // body and name below the arguments
   int base = lua_gettop(L) - nargs;
@@ -167,7 +168,7 @@ static int l_async(lua_State* L) {
     luaL_argerror(L, 1, "already a coroutine function");
   lua_settop(L, 1);
   lua_pushnil(L);  // name, found on first call
-  lua_pushcclosure(L, coro_factory, 2);
+  push_closure<coro_factory>(L, 2);
   return 1;
 }
 
@@ -235,7 +236,8 @@ static int await_meta_k(lua_State* L, int, lua_KContext) {
   __builtin_unreachable();
 }
 
-static int sleep_yield(lua_State* L, double delay, lua_KFunction k);
+template <lua_KFunction k>
+static int sleep_yield(lua_State* L, double delay);
 static int sleep_await_k(lua_State* L, int, lua_KContext);
 
 int await_value(lua_State* L, int idx) {
@@ -249,9 +251,9 @@ int await_value(lua_State* L, int idx) {
                  lua_tostring(L, -1));
     }
     int n = coro_push_call(L, 1, c);
-    if (c->is_sleep) return sleep_yield(L, lua_tonumber(L, 3), sleep_await_k);
+    if (c->is_sleep) return sleep_yield<sleep_await_k>(L, lua_tonumber(L, 3));
     auto ctx = reinterpret_cast<lua_KContext>(c);
-    lua_callk(L, n, LUA_MULTRET, ctx, await_coro_k);
+    callk<await_coro_k>(L, n, LUA_MULTRET, ctx);
     return await_coro_k(L, LUA_OK, ctx);
   }
   if (Future* f = to_future(L, 1)) {
@@ -261,11 +263,11 @@ int await_value(lua_State* L, int idx) {
       luaL_error(L, "cannot await a future of another event loop");
     lua_pushlightuserdata(L, &kYieldFuture);
     lua_pushvalue(L, 1);
-    return lua_yieldk(L, 2, 0, await_future_k);
+    return yieldk<await_future_k>(L, 2, 0);
   }
   if (luaL_getmetafield(L, 1, "__await") != LUA_TNIL) {
     lua_pushvalue(L, 1);
-    lua_callk(L, 1, 1, 0, await_meta_k);
+    callk<await_meta_k>(L, 1, 1, 0);
     return await_meta_k(L, LUA_OK, 0);
   }
   if (lua_type(L, 1) == LUA_TFUNCTION &&
@@ -292,10 +294,11 @@ static int sleep_forever_k(lua_State* L, int, lua_KContext ctx) {
 
 // Suspends the running task for `delay` seconds (validated already); the
 // continuation k gets the resume values above the current stack.
-static int sleep_yield(lua_State* L, double delay, lua_KFunction k) {
+template <lua_KFunction k>
+static int sleep_yield(lua_State* L, double delay) {
   if (delay <= 0) {
     lua_pushlightuserdata(L, &kYieldBare);
-    return lua_yieldk(L, 1, 0, k);
+    return yieldk<k>(L, 1, 0);
   }
   if (std::isinf(delay)) {
     // Forever: wait on a future nothing completes; only cancelling it (or
@@ -304,11 +307,11 @@ static int sleep_yield(lua_State* L, double delay, lua_KFunction k) {
     int fut = lua_gettop(L);
     lua_pushlightuserdata(L, &kYieldFuture);
     lua_pushvalue(L, fut);
-    return lua_yieldk(L, 2, fut, sleep_forever_k);
+    return yieldk<sleep_forever_k>(L, 2, fut);
   }
   lua_pushlightuserdata(L, &kYieldSleep);
   lua_pushnumber(L, delay);
-  return lua_yieldk(L, 2, 0, k);
+  return yieldk<k>(L, 2, 0);
 }
 
 static int sleep_k(lua_State* L, int, lua_KContext) {
@@ -321,13 +324,12 @@ static int sleep_k(lua_State* L, int, lua_KContext) {
 // called rather than awaited directly (e.g. wrapped in a task).
 static int sleep_body(lua_State* L) {
   lua_settop(L, 2);
-  return sleep_yield(L, lua_tonumber(L, 1), sleep_k);
+  return sleep_yield<sleep_k>(L, lua_tonumber(L, 1));
 }
 
 // await(asyncio.sleep(d, v)): stack [coro, body, d, v]. Yielding from here
-// rather than from a called body keeps the C stack short, and every C frame
-// between a yield and lua_resume costs unwinding time (Lua's C++ build
-// implements yield with a C++ throw).
+// rather than from a called body keeps the C stack short (each nested C
+// call counts against LUAI_MAXCCALLS).
 static int sleep_await_k(lua_State* L, int, lua_KContext) {
   check_throw(L, 5);
   lua_settop(L, 4);
@@ -344,7 +346,7 @@ static int sleep_factory(lua_State* L) {
   if (std::isnan(d)) luaL_argerror(L, 1, "delay is NaN");
   if (d < 0) luaL_argerror(L, 1, lua_pushfstring(L, "non-negative delay expected, got %f", d));
   lua_settop(L, 2);
-  lua_pushcfunction(L, sleep_body);
+  push_fn<sleep_body>(L);
   lua_pushliteral(L, "sleep");
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
@@ -417,7 +419,7 @@ void open_coro(lua_State* L) {
   Runtime* rt = runtime(L);
   // Two metatables, the same but for __gc (see coro_flush_recent).
   lua_newtable(L);  // methods
-  lua_pushcfunction(L, l_coro_close);
+  push_fn<l_coro_close>(L);
   lua_setfield(L, -2, "close");
   for (int with_gc = 0; with_gc < 2; with_gc++) {
     if (with_gc)
@@ -428,10 +430,10 @@ void open_coro(lua_State* L) {
     lua_setfield(L, -2, "__name");
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_coro_tostring);
+    push_fn<l_coro_tostring>(L);
     lua_setfield(L, -2, "__tostring");
     if (with_gc) {
-      lua_pushcfunction(L, l_coro_gc);
+      push_fn<l_coro_gc>(L);
       lua_setfield(L, -2, "__gc");
       lua_rawsetp(L, LUA_REGISTRYINDEX, &rt->coro_gc_mt);
     } else {
@@ -443,15 +445,15 @@ void open_coro(lua_State* L) {
   lua_createtable(L, kRecentMax, 0);
   rt->recent_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
-  static const luaL_Reg fns[] = {
-      {"async", l_async},
-      {"await", l_await},
-      {"sleep", sleep_factory},
-      {"iscoroutine", l_iscoroutine},
-      {"iscoroutinefunction", l_iscoroutinefunction},
+  static const Reg fns[] = {
+      {"async", fn<l_async>},
+      {"await", fn<l_await>},
+      {"sleep", fn<sleep_factory>},
+      {"iscoroutine", fn<l_iscoroutine>},
+      {"iscoroutinefunction", fn<l_iscoroutinefunction>},
       {nullptr, nullptr},
   };
-  luaL_setfuncs(L, fns, 0);
+  set_funcs(L, fns, 0);
 }
 
 }  // namespace luasync

@@ -11,6 +11,7 @@
 #include <lua.hpp>
 
 #include <cstdint>
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -51,13 +52,13 @@ void push_coro_label(lua_State* L, int idx);
 // The await entry point, callable from C (the value to await at idx).
 int await_value(lua_State* L, int idx);
 // `await` itself. To await from a native coroutine body (which may yield):
-//   lua_pushcfunction(L, l_await); lua_pushvalue(L, fut_idx);
-//   return lua_callk(L, 1, LUA_MULTRET, ctx, k), k(L, LUA_OK, ctx);
+//   push_fn<l_await>(L); lua_pushvalue(L, fut_idx);
+//   return callk<k>(L, 1, LUA_MULTRET, ctx), k(L, LUA_OK, ctx);
 int l_await(lua_State* L);
 // Replaces the nargs values on top of the stack by a coroutine object whose
 // body is the C function `body` (called with those arguments when awaited,
 // in the awaiting task's thread, so it may yield via l_await as above).
-void push_native_coro(lua_State* L, lua_CFunction body, const char* name, int nargs);
+void push_native_coro(lua_State* L, lua_CFunction body, const char* name, int nargs);  // body: a cfn<F>
 
 // Is L the thread of the task that is running now?
 bool in_task(lua_State* L);

@@ -7,6 +7,7 @@
 #include "loop.h"
 #include "task.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -611,21 +612,21 @@ static int l_isfuture(lua_State* L) {
 }
 
 // Methods shared by Future and Task (Task adds its own, see task.cpp).
-static const luaL_Reg kFutureGetters[] = {
-    {"result", l_result},
-    {"exception", l_exception},
-    {"done", l_done},
-    {"cancelled", l_cancelled},
-    {"cancel", l_cancel},
-    {"add_done_callback", l_add_done_callback},
-    {"remove_done_callback", l_remove_done_callback},
-    {"get_loop", l_get_loop},
+static const Reg kFutureGetters[] = {
+    {"result", fn<l_result>},
+    {"exception", fn<l_exception>},
+    {"done", fn<l_done>},
+    {"cancelled", fn<l_cancelled>},
+    {"cancel", fn<l_cancel>},
+    {"add_done_callback", fn<l_add_done_callback>},
+    {"remove_done_callback", fn<l_remove_done_callback>},
+    {"get_loop", fn<l_get_loop>},
     {nullptr, nullptr},
 };
 
 int future_method_index(lua_State* L) {
   // Fills the table at -1 with the shared methods.
-  luaL_setfuncs(L, kFutureGetters, 0);
+  set_funcs(L, kFutureGetters, 0);
   return 0;
 }
 
@@ -634,29 +635,29 @@ void open_future(lua_State* L) {
   luaL_newmetatable(L, kFutureMT);
   lua_newtable(L);  // methods
   future_method_index(L);
-  lua_pushcfunction(L, l_set_result);
+  push_fn<l_set_result>(L);
   lua_setfield(L, -2, "set_result");
-  lua_pushcfunction(L, l_set_exception);
+  push_fn<l_set_exception>(L);
   lua_setfield(L, -2, "set_exception");
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_future_tostring);
+  push_fn<l_future_tostring>(L);
   lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, future_gc);
+  push_fn<future_gc>(L);
   lua_setfield(L, -2, "__gc");
   rt->future_mt = lua_topointer(L, -1);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, rt->future_mt);  // fast lookup by address
   lua_pop(L, 1);
 
-  lua_pushcfunction(L, l_future_new);
+  push_fn<l_future_new>(L);
   lua_setfield(L, -2, "Future");
-  lua_pushcfunction(L, l_isfuture);
+  push_fn<l_isfuture>(L);
   lua_setfield(L, -2, "isfuture");
-  lua_pushcfunction(L, l_set_cancel_handler);
+  push_fn<l_set_cancel_handler>(L);
   lua_setfield(L, -2, "_set_cancel_handler");
-  lua_pushcfunction(L, l_label);
+  push_fn<l_label>(L);
   lua_setfield(L, -2, "_label");
-  lua_pushcfunction(L, l_cancel_default);
+  push_fn<l_cancel_default>(L);
   lua_setfield(L, -2, "_cancel_default");
 }
 

@@ -7,6 +7,7 @@
 #include "loop.h"
 #include "loop_lib.h"
 #include "task.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -178,38 +179,38 @@ static int l_handle_tostring(lua_State* L) {
 
 void open_loop_lib(lua_State* L) {
   luaL_newmetatable(L, kLoopMT);
-  static const luaL_Reg methods[] = {
-      {"time", l_time},
-      {"call_soon", l_call_soon},
-      {"call_later", l_call_later},
-      {"call_at", l_call_at},
-      {"create_future", l_create_future},
-      {"create_task", l_loop_create_task},
-      {"is_running", l_is_running},
-      {"is_closed", l_is_closed},
-      {"get_debug", l_get_debug},
-      {"is_virtual", l_is_virtual},
+  static const Reg methods[] = {
+      {"time", fn<l_time>},
+      {"call_soon", fn<l_call_soon>},
+      {"call_later", fn<l_call_later>},
+      {"call_at", fn<l_call_at>},
+      {"create_future", fn<l_create_future>},
+      {"create_task", fn<l_loop_create_task>},
+      {"is_running", fn<l_is_running>},
+      {"is_closed", fn<l_is_closed>},
+      {"get_debug", fn<l_get_debug>},
+      {"is_virtual", fn<l_is_virtual>},
       {nullptr, nullptr},
   };
-  luaL_newlib(L, methods);
+  new_lib(L, methods);
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_loop_tostring);
+  push_fn<l_loop_tostring>(L);
   lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, l_loop_gc);
+  push_fn<l_loop_gc>(L);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
 
   for (const char* name : {kHandleMT, kTimerHandleMT}) {
     luaL_newmetatable(L, name);
-    static const luaL_Reg hmethods[] = {
-        {"cancel", l_handle_cancel},
-        {"cancelled", l_handle_cancelled},
-        {"when", l_handle_when},
+    static const Reg hmethods[] = {
+        {"cancel", fn<l_handle_cancel>},
+        {"cancelled", fn<l_handle_cancelled>},
+        {"when", fn<l_handle_when>},
         {nullptr, nullptr},
     };
-    luaL_newlib(L, hmethods);
+    new_lib(L, hmethods);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_handle_tostring);
+    push_fn<l_handle_tostring>(L);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
   }

@@ -16,10 +16,12 @@
 #include "observer.h"
 #include "options.h"
 #include "runner.h"
+#include "scope.h"
 #include "swallow.h"
 #include "task.h"
 #include "task_stack.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -83,14 +85,16 @@ static double opt_number(lua_State* L, int opts, const char* key, double dflt) {
   return v;
 }
 
-// Clears the running loop even when an error unwinds asyncio.run.
+// Clears the running loop when asyncio.run ends, by return or by error (a
+// to-be-closed value: push_scoped, scope.h).
 struct RunningLoopGuard {
   Runtime* rt;
   Loop* loop;
   lua_State* L;
+  RunningLoopGuard(Runtime* r, Loop* l, lua_State* s) : rt(r), loop(l), L(s) {}
   ~RunningLoopGuard() {
     if (!loop->closed()) loop->close(L);
-    rt->loop = nullptr;
+    if (rt->loop == loop) rt->loop = nullptr;
   }
 };
 
@@ -222,10 +226,16 @@ int run_main_task(lua_State* L, Loop* loop, int coro_idx, int task_opts, bool sh
   if (task_opts) task_opts = lua_absindex(L, task_opts);
   Task* main = push_new_task(L, coro_idx, task_opts);
   int main_idx = lua_gettop(L);
-  SigintHandler sigint(L, loop, main_idx);  // Ctrl-C (interrupt.h)
+  SigintHandler& sigint = *push_scoped<SigintHandler>(L, L, loop, main_idx);  // Ctrl-C (interrupt.h)
   bool finished = loop->run_until([&] { return main->done() || sigint.abandoned(); });
-  std::string deadlock;
-  if (!finished) deadlock = deadlock_message(L, main_idx);
+  int deadlock = 0;  // the deadlock's message, on the stack (no C++ string across a raise)
+  if (!finished) {
+    {
+      std::string msg = deadlock_message(L, main_idx);
+      lua_pushlstring(L, msg.data(), msg.size());
+    }
+    deadlock = lua_gettop(L);
+  }
   future_mark_retrieved(L, main);  // run() itself returns or raises it
   if (shutdown) loop_shutdown(L, loop);
   // Interrupted: Ctrl-C twice, or once and the main task ended cancelled
@@ -235,8 +245,8 @@ int run_main_task(lua_State* L, Loop* loop, int coro_idx, int task_opts, bool sh
   sigint.stop();
   if (watcher) watcher->finish(L);
 
-  if (!deadlock.empty()) {
-    lua_pushstring(L, deadlock.c_str());
+  if (deadlock) {
+    lua_pushvalue(L, deadlock);
     lua_error(L);
   }
   if (interrupted) {
@@ -278,7 +288,7 @@ static int l_run(lua_State* L) {
   if (!watcher) lua_pushnil(L);
   if (watcher) watcher->configure(L, opts);
   Loop* loop = loop_open(L, o);  // 4
-  RunningLoopGuard guard{rt, loop, L};
+  push_scoped<RunningLoopGuard>(L, rt, loop, L);  // 5
   if (watcher) watcher->start(loop);
   return run_main_task(L, loop, 1, 0, true, watcher);
 }
@@ -320,7 +330,7 @@ bool open_core(lua_State* L) {
   auto** slot = static_cast<Runtime**>(lua_newuserdatauv(L, sizeof(Runtime*), 0));
   *slot = new Runtime();
   lua_newtable(L);
-  lua_pushcfunction(L, l_runtime_gc);
+  push_fn<l_runtime_gc>(L);
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, -2);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &kRuntimeKey);
@@ -338,20 +348,20 @@ bool open_core(lua_State* L) {
   open_coro(L);
   open_loop_lib(L);
   open_task_stack(L);  // task:get_stack / print_stack
-  static const luaL_Reg fns[] = {
-      {"run", l_run},
-      {"get_running_loop", l_get_running_loop},
-      {"current_task", l_current_task},
-      {"pcall", swallow_pcall},
-      {"xpcall", swallow_xpcall},
-      {"all_tasks", l_all_tasks},
-      {"_check_options", l_check_options},
-      {"_context", l_context},
-      {"_warn", l_warn},
-      {"Runner", l_runner_new},
+  static const Reg fns[] = {
+      {"run", fn<l_run>},
+      {"get_running_loop", fn<l_get_running_loop>},
+      {"current_task", fn<l_current_task>},
+      {"pcall", fn<swallow_pcall>},
+      {"xpcall", fn<swallow_xpcall>},
+      {"all_tasks", fn<l_all_tasks>},
+      {"_check_options", fn<l_check_options>},
+      {"_context", fn<l_context>},
+      {"_warn", fn<l_warn>},
+      {"Runner", fn<l_runner_new>},
       {nullptr, nullptr},
   };
-  luaL_setfuncs(L, fns, 0);
+  set_funcs(L, fns, 0);
   lua_pushliteral(L, LUASYNC_VERSION);
   lua_setfield(L, -2, "VERSION");
   open_time_lib(L);  // also the global `time` in luasync

@@ -23,6 +23,7 @@
 #include "run.h"
 #include "runtime.h"
 #include "task.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -170,18 +171,18 @@ int l_tostring(lua_State* L) {
 
 int l_runner_new(lua_State* L) {
   if (luaL_newmetatable(L, kRunnerMT)) {
-    static const luaL_Reg methods[] = {
-        {"run", l_run}, {"close", l_close}, {"get_loop", l_get_loop}, {nullptr, nullptr}};
-    luaL_newlib(L, methods);
+    static const Reg methods[] = {
+        {"run", fn<l_run>}, {"close", fn<l_close>}, {"get_loop", fn<l_get_loop>}, {nullptr, nullptr}};
+    new_lib(L, methods);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_close);
+    push_fn<l_close>(L);
     lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, l_gc);
+    push_fn<l_gc>(L);
     lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_tostring);
+    push_fn<l_tostring>(L);
     lua_setfield(L, -2, "__tostring");
     luaL_newmetatable(L, kRunnerLeaveMT);
-    lua_pushcfunction(L, leave_close);
+    push_fn<leave_close>(L);
     lua_setfield(L, -2, "__close");
     lua_pop(L, 1);
   }

@@ -3,6 +3,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -100,7 +101,7 @@ std::string safe_tostring(lua_State* L, int idx) {
       return buf;
     }
   }
-  lua_pushcfunction(L, tostring_protected);
+  push_fn<tostring_protected>(L);
   lua_pushvalue(L, idx);
   std::string out;
   if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {

@@ -6,6 +6,7 @@
 #include "loop.h"
 #include "runtime.h"
 #include "task.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -110,7 +111,7 @@ int swallow_pcall(lua_State* L) {
   if (lua_type(L, 1) == LUA_TNONE) return luaL_error(L, "bad argument #1 to 'pcall' (value expected)");
   lua_pushboolean(L, 1);  // the first result if there is no error
   lua_insert(L, 1);
-  int status = lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 0, 0, finish_pcall);
+  int status = pcallk<finish_pcall>(L, lua_gettop(L) - 2, LUA_MULTRET, 0, 0);
   return finish_pcall(L, status, 0);
 }
 
@@ -122,12 +123,12 @@ int swallow_xpcall(lua_State* L) {
   lua_pushvalue(L, 2);
   lua_pushboolean(L, 0);
   lua_pushnil(L);
-  lua_pushcclosure(L, xpcall_handler, 3);
+  push_closure<xpcall_handler>(L, 3);
   lua_replace(L, 2);
   lua_pushboolean(L, 1);  // the first result
   lua_pushvalue(L, 1);    // the function
   lua_rotate(L, 3, 2);    // both below the function's arguments
-  int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, finish_pcall);
+  int status = pcallk<finish_pcall>(L, n - 2, LUA_MULTRET, 2, 2);
   return finish_pcall(L, status, 2);
 }
 

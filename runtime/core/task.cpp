@@ -9,8 +9,10 @@
 #include "loop.h"
 #include "observer.h"
 #include "options.h"
+#include "scope.h"
 #include "swallow.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -40,7 +42,7 @@ int task_main(lua_State* L) {
   int nargs = lua_gettop(L) - 1;  // the body, then its arguments
   push_traceback_handler(L);
   lua_insert(L, 1);
-  int status = lua_pcallk(L, nargs, LUA_MULTRET, 1, 0, task_main_k);
+  int status = pcallk<task_main_k>(L, nargs, LUA_MULTRET, 1, 0);
   return task_main_finish(L, status);
 }
 
@@ -145,7 +147,7 @@ Task* push_new_task(lua_State* L, int coro_idx, int name_idx) {
 
   lua_State* co = lua_newthread(L);
   if (!lua_checkstack(co, c->nargs + 2)) luaL_error(L, "too many arguments for a task");
-  lua_pushcfunction(co, task_main);
+  push_fn<task_main>(co);
   int nargs = coro_push_call(L, coro_idx, c);  // body and arguments, on L
   lua_xmove(L, co, nargs + 1);
   t->co = co;
@@ -454,6 +456,9 @@ bool task_cancel(lua_State* L, int idx, int msg_idx) {
     // awaiting each other in a cycle would recurse forever, and a very long
     // chain would exhaust the C stack: there the request just stays pending
     // (must_cancel) until the task is woken.
+    // The waiter's cancellation may run Lua code that raises: the mark is
+    // undone by a to-be-closed value (scope.h), so a raising cancel handler
+    // cannot leave the task uncancellable.
     struct Guard {
       Task* t;
       Runtime* rt;
@@ -465,10 +470,12 @@ bool task_cancel(lua_State* L, int idx, int msg_idx) {
         t->in_cancel = false;
         rt->cancel_depth--;
       }
-    } guard(t, rt);
+    };
+    push_scoped<Guard>(L, t, rt);
+    int guard = lua_gettop(L);
     lua_getiuservalue(L, idx, UV_WAITER);
     bool r = future_cancel(L, -1, msg_idx);
-    lua_pop(L, 1);
+    lua_settop(L, guard - 1);  // closes the guard
     if (r) return true;
   } else if (t->waiting == Task::Wait::Timer) {
     // The sleep is the waiter: cancelling it always succeeds and wakes the
@@ -642,26 +649,26 @@ void open_task(lua_State* L) {
   luaL_newmetatable(L, kTaskMT);
   lua_newtable(L);
   future_method_index(L);
-  static const luaL_Reg methods[] = {
-      {"get_name", l_get_name},       {"set_name", l_set_name},
-      {"get_coro", l_get_coro},       {"cancelling", l_cancelling},
-      {"uncancel", l_uncancel},       {"set_result", l_task_unsupported},
-      {"set_exception", l_task_unsupported}, {nullptr, nullptr},
+  static const Reg methods[] = {
+      {"get_name", fn<l_get_name>},       {"set_name", fn<l_set_name>},
+      {"get_coro", fn<l_get_coro>},       {"cancelling", fn<l_cancelling>},
+      {"uncancel", fn<l_uncancel>},       {"set_result", fn<l_task_unsupported>},
+      {"set_exception", fn<l_task_unsupported>}, {nullptr, nullptr},
   };
-  luaL_setfuncs(L, methods, 0);
+  set_funcs(L, methods, 0);
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_task_tostring);
+  push_fn<l_task_tostring>(L);
   lua_setfield(L, -2, "__tostring");
-  lua_pushcfunction(L, future_gc);  // reports an unretrieved exception
+  push_fn<future_gc>(L);  // reports an unretrieved exception
   lua_setfield(L, -2, "__gc");
   rt->task_mt = lua_topointer(L, -1);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, rt->task_mt);
   lua_pop(L, 1);
 
-  lua_pushcfunction(L, l_create_task);
+  push_fn<l_create_task>(L);
   lua_setfield(L, -2, "create_task");
-  lua_pushcfunction(L, l_at_task_end);
+  push_fn<l_at_task_end>(L);
   lua_setfield(L, -2, "_at_task_end");
 }
 

@@ -16,6 +16,7 @@
 #include "options.h"
 #include "task.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -213,12 +214,12 @@ int l_print_stack(lua_State* L) {
 void open_task_stack(lua_State* L) {
   luaL_getmetatable(L, kTaskMT);
   lua_getfield(L, -1, "__index");
-  static const luaL_Reg methods[] = {
-      {"get_stack", l_get_stack},
-      {"print_stack", l_print_stack},
+  static const Reg methods[] = {
+      {"get_stack", fn<l_get_stack>},
+      {"print_stack", fn<l_print_stack>},
       {nullptr, nullptr},
   };
-  luaL_setfuncs(L, methods, 0);
+  set_funcs(L, methods, 0);
   lua_pop(L, 2);
 }
 

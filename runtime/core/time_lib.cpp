@@ -8,6 +8,7 @@
 #include "loop.h"
 #include "loop_lib.h"
 #include "runtime.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -44,13 +45,13 @@ static int l_monotonic(lua_State* L) {
 }
 
 void open_time_lib(lua_State* L) {
-  static const luaL_Reg fns[] = {
-      {"sleep", l_sleep},
-      {"time", l_time},
-      {"monotonic", l_monotonic},
+  static const Reg fns[] = {
+      {"sleep", fn<l_sleep>},
+      {"time", fn<l_time>},
+      {"monotonic", fn<l_monotonic>},
       {nullptr, nullptr},
   };
-  luaL_newlib(L, fns);
+  new_lib(L, fns);
 }
 
 }  // namespace luasync

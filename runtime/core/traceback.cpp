@@ -7,6 +7,7 @@
 #include "loop.h"
 #include "runtime.h"
 #include "task.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -123,7 +124,7 @@ static int msgh(lua_State* L) {
   return 1;
 }
 
-void push_traceback_handler(lua_State* L) { lua_pushcfunction(L, msgh); }
+void push_traceback_handler(lua_State* L) { push_fn<msgh>(L); }
 
 std::string traceback_frames_of(lua_State* L, int idx) {
   idx = lua_absindex(L, idx);

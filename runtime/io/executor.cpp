@@ -42,6 +42,7 @@
 #include "loop_lib.h"
 #include "marshal.h"
 #include "runtime.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -159,9 +160,9 @@ int w_monotonic(lua_State* W) {
 
 int open_worker_libs(lua_State* W) {
   luaL_openlibs(W);
-  static const luaL_Reg time_fns[] = {
-      {"sleep", w_sleep}, {"time", w_time}, {"monotonic", w_monotonic}, {nullptr, nullptr}};
-  luaL_newlib(W, time_fns);
+  static const Reg time_fns[] = {
+      {"sleep", fn<w_sleep>}, {"time", fn<w_time>}, {"monotonic", fn<w_monotonic>}, {nullptr, nullptr}};
+  new_lib(W, time_fns);
   lua_pushvalue(W, -1);
   lua_setglobal(W, "time");
   luaL_getsubtable(W, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
@@ -172,8 +173,9 @@ int open_worker_libs(lua_State* W) {
 
 lua_State* default_new_state() {
   lua_State* W = luaL_newstate();
+  if (W) install_panic_handler(W);  // trampoline.h
   if (!W) return nullptr;
-  lua_pushcfunction(W, open_worker_libs);
+  push_fn<open_worker_libs>(W);
   if (lua_pcall(W, 0, 0, 0) != LUA_OK) {
     lua_close(W);
     return nullptr;
@@ -279,14 +281,14 @@ int encode_error(lua_State* W) {
 
 void run_job(lua_State* W, Job* j, bool fresh_globals, const RunningSlot* slot) {
   lua_settop(W, 0);
-  lua_pushcfunction(W, job_main);
+  push_fn<job_main>(W);
   lua_pushlightuserdata(W, j);
   lua_pushboolean(W, fresh_globals);
   lua_pushlightuserdata(W, const_cast<RunningSlot*>(slot));
   j->ok = false;
   if (lua_pcall(W, 3, 0, 0) != LUA_OK) {
     j->ok = false;
-    lua_pushcfunction(W, encode_error);
+    push_fn<encode_error>(W);
     lua_pushlightuserdata(W, j);
     lua_rotate(W, -3, -1);  // [encode_error job err]
     if (lua_pcall(W, 2, 0, 0) != LUA_OK)
@@ -694,7 +696,7 @@ int deliver_main(lua_State* L) {
 void Port::deliver(lua_State* L, Job* j) {
   running.erase(j->id);
   if (futures) {
-    lua_pushcfunction(L, deliver_main);
+    push_fn<deliver_main>(L);
     lua_pushlightuserdata(L, j);
     futures.push(L);
     if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
@@ -967,38 +969,38 @@ void stop_worker_calls(lua_State* L) {
 
 int luaopen_executor(lua_State* L) {
   luaL_newmetatable(L, kPortMT);
-  lua_pushcfunction(L, port_gc);
+  push_fn<port_gc>(L);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
 
   luaL_newmetatable(L, kExecutorMT);
-  static const luaL_Reg meta[] = {{"__gc", executor_gc},
-                                  {"__close", l_executor_close},
-                                  {"__index", l_executor_index},
-                                  {"__tostring", l_executor_tostring},
+  static const Reg meta[] = {{"__gc", fn<executor_gc>},
+                                  {"__close", fn<l_executor_close>},
+                                  {"__index", fn<l_executor_index>},
+                                  {"__tostring", fn<l_executor_tostring>},
                                   {nullptr, nullptr}};
-  luaL_setfuncs(L, meta, 0);
-  static const luaL_Reg methods[] = {{"shutdown", l_executor_shutdown}, {nullptr, nullptr}};
-  luaL_newlib(L, methods);
+  set_funcs(L, meta, 0);
+  static const Reg methods[] = {{"shutdown", fn<l_executor_shutdown>}, {nullptr, nullptr}};
+  new_lib(L, methods);
   lua_setfield(L, -2, "methods");
   lua_pop(L, 1);
 
   luaL_getmetatable(L, kLoopMT);
   lua_getfield(L, -1, "__index");
-  static const luaL_Reg loop_methods[] = {
-      {"run_in_executor", l_run_in_executor},
-      {"set_default_executor", l_set_default_executor},
+  static const Reg loop_methods[] = {
+      {"run_in_executor", fn<l_run_in_executor>},
+      {"set_default_executor", fn<l_set_default_executor>},
       {nullptr, nullptr},
   };
-  luaL_setfuncs(L, loop_methods, 0);
+  set_funcs(L, loop_methods, 0);
   lua_pop(L, 2);
 
-  static const luaL_Reg fns[] = {
-      {"ThreadPoolExecutor", l_executor_new},
-      {"to_thread_submit", l_to_thread_submit},
+  static const Reg fns[] = {
+      {"ThreadPoolExecutor", fn<l_executor_new>},
+      {"to_thread_submit", fn<l_to_thread_submit>},
       {nullptr, nullptr},
   };
-  luaL_newlib(L, fns);
+  new_lib(L, fns);
   return 1;
 }
 

@@ -16,6 +16,7 @@
 #include "future.h"
 #include "io.h"
 #include "options.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -830,33 +831,33 @@ static unsigned read_umask() {
 
 int luaopen_fs(lua_State* L) {
   g_umask = read_umask();
-  static const luaL_Reg file_methods[] = {
-      {"read", l_file_read},
-      {"write", l_file_write},
-      {"close", l_file_close},
+  static const Reg file_methods[] = {
+      {"read", fn<l_file_read>},
+      {"write", fn<l_file_write>},
+      {"close", fn<l_file_close>},
       {nullptr, nullptr},
   };
-  static const luaL_Reg file_meta[] = {
-      {"__gc", l_file_gc},
-      {"__close", l_file_close_now},
-      {"__tostring", l_file_tostring},
+  static const Reg file_meta[] = {
+      {"__gc", fn<l_file_gc>},
+      {"__close", fn<l_file_close_now>},
+      {"__tostring", fn<l_file_tostring>},
       {nullptr, nullptr},
   };
   new_io_type(L, kFileMT, file_methods, file_meta);
-  static const luaL_Reg fns[] = {
-      {"read_file", l_read_file},
-      {"write_file", l_write_file},
-      {"stat", l_stat},
-      {"lstat", l_lstat},
-      {"scandir", l_scandir},
-      {"mkdir", l_mkdir},
-      {"rmdir", l_rmdir},
-      {"unlink", l_unlink},
-      {"rename", l_rename},
-      {"open", l_open},
+  static const Reg fns[] = {
+      {"read_file", fn<l_read_file>},
+      {"write_file", fn<l_write_file>},
+      {"stat", fn<l_stat>},
+      {"lstat", fn<l_lstat>},
+      {"scandir", fn<l_scandir>},
+      {"mkdir", fn<l_mkdir>},
+      {"rmdir", fn<l_rmdir>},
+      {"unlink", fn<l_unlink>},
+      {"rename", fn<l_rename>},
+      {"open", fn<l_open>},
       {nullptr, nullptr},
   };
-  luaL_newlib(L, fns);
+  new_lib(L, fns);
   luaL_getmetatable(L, kFileMT);
   lua_getfield(L, -1, "__index");
   lua_setfield(L, -3, "File");  // the methods, for those written in Lua

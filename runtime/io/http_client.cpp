@@ -38,6 +38,7 @@
 #include "io.h"
 #include "loop.h"
 #include "lua_ref.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -1024,23 +1025,23 @@ int l_transfer_gc(lua_State* L) {
 }  // namespace
 
 void open_http_client(lua_State* L) {
-  static const luaL_Reg session_methods[] = {
-      {"request", l_session_request},
-      {"close", l_session_close},
-      {"closed", l_session_closed},
-      {"stats", l_session_stats},
+  static const Reg session_methods[] = {
+      {"request", fn<l_session_request>},
+      {"close", fn<l_session_close>},
+      {"closed", fn<l_session_closed>},
+      {"stats", fn<l_session_stats>},
       {nullptr, nullptr},
   };
-  static const luaL_Reg transfer_methods[] = {
-      {"head", l_transfer_head},
-      {"read", l_transfer_read},
-      {"abort", l_transfer_abort},
-      {"finished", l_transfer_finished},
+  static const Reg transfer_methods[] = {
+      {"head", fn<l_transfer_head>},
+      {"read", fn<l_transfer_read>},
+      {"abort", fn<l_transfer_abort>},
+      {"finished", fn<l_transfer_finished>},
       {nullptr, nullptr},
   };
-  httpd::register_metatable(L, kSessionMT, session_methods, l_session_gc);
-  httpd::register_metatable(L, kTransferMT, transfer_methods, l_transfer_gc);
-  lua_pushcfunction(L, l_session_new);
+  httpd::register_metatable<l_session_gc>(L, kSessionMT, session_methods);
+  httpd::register_metatable<l_transfer_gc>(L, kTransferMT, transfer_methods);
+  push_fn<l_session_new>(L);
   lua_setfield(L, -2, "session");
 }
 

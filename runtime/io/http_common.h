@@ -10,17 +10,19 @@
 #include "loop.h"
 #include "lua_ref.h"
 #include "runtime.h"
+#include "trampoline.h"
 
 namespace luasync::httpd {
 
 // Registers metatable `name` (once) with `methods` as its __index table and
 // `gc` as its __gc. Leaves the stack unchanged.
-inline void register_metatable(lua_State* L, const char* name, const luaL_Reg* methods, lua_CFunction gc) {
+template <lua_CFunction gc>
+inline void register_metatable(lua_State* L, const char* name, const Reg* methods) {
   if (luaL_newmetatable(L, name)) {
     lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
+    set_funcs(L, methods, 0);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, gc);
+    push_fn<gc>(L);
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);

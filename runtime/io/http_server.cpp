@@ -23,6 +23,7 @@
 #include "lua_ref.h"
 #include "stream.h"
 #include "tls.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -491,7 +492,7 @@ void dispatch(lua_State* L, void* data) {
     if (!pr.req) continue;  // disposed of before its turn
     int top = lua_gettop(L);
     luaL_checkstack(L, 8, "http.serve");
-    lua_pushcfunction(L, spawn_failed);
+    push_fn<spawn_failed>(L);
     s->spawn.push(L);
     auto** slot = static_cast<Exchange**>(lua_newuserdatauv(L, sizeof(Exchange*), 0));
     *slot = nullptr;
@@ -998,25 +999,25 @@ int l_server_gc(lua_State* L) {
 }  // namespace
 
 void open_http_server(lua_State* L) {
-  static const luaL_Reg server_methods[] = {
-      {"port", l_server_port},     {"host", l_server_host},
-      {"close", l_server_close},   {"abort", l_server_abort},
-      {"closing", l_server_closing}, {"wait_closed", l_server_wait_closed},
-      {"stats", l_server_stats},   {nullptr, nullptr},
+  static const Reg server_methods[] = {
+      {"port", fn<l_server_port>},     {"host", fn<l_server_host>},
+      {"close", fn<l_server_close>},   {"abort", fn<l_server_abort>},
+      {"closing", fn<l_server_closing>}, {"wait_closed", fn<l_server_wait_closed>},
+      {"stats", fn<l_server_stats>},   {nullptr, nullptr},
   };
-  static const luaL_Reg exchange_methods[] = {
-      {"respond", l_ex_respond},
-      {"start", l_ex_start},
-      {"send", l_ex_send},
-      {"wait_writable", l_ex_wait_writable},
-      {"abort", l_ex_abort},
-      {"connected", l_ex_connected},
-      {"upgrade", l_ex_upgrade},
+  static const Reg exchange_methods[] = {
+      {"respond", fn<l_ex_respond>},
+      {"start", fn<l_ex_start>},
+      {"send", fn<l_ex_send>},
+      {"wait_writable", fn<l_ex_wait_writable>},
+      {"abort", fn<l_ex_abort>},
+      {"connected", fn<l_ex_connected>},
+      {"upgrade", fn<l_ex_upgrade>},
       {nullptr, nullptr},
   };
-  httpd::register_metatable(L, kServerMT, server_methods, l_server_gc);
-  httpd::register_metatable(L, kExchangeMT, exchange_methods, l_ex_gc);
-  lua_pushcfunction(L, l_listen);
+  httpd::register_metatable<l_server_gc>(L, kServerMT, server_methods);
+  httpd::register_metatable<l_ex_gc>(L, kExchangeMT, exchange_methods);
+  push_fn<l_listen>(L);
   lua_setfield(L, -2, "listen");
 }
 

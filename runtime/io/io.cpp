@@ -8,6 +8,7 @@
 
 #include "future.h"
 #include "runtime.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -169,13 +170,13 @@ void push_done_future(lua_State* L) {
   future_set_result(L, -1, 0, 0);
 }
 
-void new_io_type(lua_State* L, const char* name, const luaL_Reg* methods, const luaL_Reg* meta,
+void new_io_type(lua_State* L, const char* name, const Reg* methods, const Reg* meta,
                  lua_CFunction index) {
   luaL_newmetatable(L, name);
-  luaL_setfuncs(L, meta, 0);
+  set_funcs(L, meta, 0);
   lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  if (index) lua_pushcclosure(L, index, 1);
+  set_funcs(L, methods, 0);
+  if (index) push_cfn(L, index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 }

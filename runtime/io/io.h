@@ -35,6 +35,7 @@
 
 #include "loop.h"
 #include "lua_ref.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -127,8 +128,8 @@ void reject_top(lua_State* L, int fut_idx);
 void push_done_future(lua_State* L);
 
 // The metatable named `name` with methods `methods`, __index = methods (or
-// `index` if given), and the given metamethods. Leaves the stack unchanged.
-void new_io_type(lua_State* L, const char* name, const luaL_Reg* methods, const luaL_Reg* meta,
+// `index` if given: a cfn<F>, trampoline.h), and the given metamethods. Leaves the stack unchanged.
+void new_io_type(lua_State* L, const char* name, const Reg* methods, const Reg* meta,
                  lua_CFunction index = nullptr);
 
 // Pushes {host, port, host = host, port = port} for an IPv4 or IPv6

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <memory>
 #include <vector>
+#include "scope.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -133,7 +135,9 @@ static void encode_table(lua_State* L, int idx, std::string& out, int depth) {
     out.push_back(']');
     return;
   }
-  std::vector<ObjectKey> keys;
+  // In a to-be-closed value: a bad key or value raises (scope.h).
+  std::vector<ObjectKey>& keys = *push_scoped<std::vector<ObjectKey>>(L);
+  int keys_slot = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
@@ -168,6 +172,7 @@ static void encode_table(lua_State* L, int idx, std::string& out, int depth) {
     lua_pop(L, 1);
   }
   out.push_back('}');
+  lua_settop(L, keys_slot - 1);  // frees the keys
 }
 
 static void encode_value(lua_State* L, int idx, std::string& out, int depth) {
@@ -279,7 +284,10 @@ bool json_decode(lua_State* L, const char* s, size_t n, JsonError* err) {
 // encode(value) -> string
 static int l_encode(lua_State* L) {
   luaL_checkany(L, 1);
-  std::string out;
+  lua_settop(L, 1);
+  // The text so far lives in a to-be-closed value: an error anywhere in
+  // the value frees it (scope.h).
+  std::string& out = *push_scoped<std::string>(L);
   json_encode(L, 1, out);
   lua_pushlstring(L, out.data(), out.size());
   return 1;
@@ -302,12 +310,13 @@ static int l_decode(lua_State* L) {
 }  // namespace luasync
 
 extern "C" int luaopen_asyncio__json(lua_State* L) {
-  static const luaL_Reg fns[] = {
-      {"encode", luasync::l_encode},
-      {"decode", luasync::l_decode},
+  using namespace luasync;
+  static const Reg fns[] = {
+      {"encode", fn<luasync::l_encode>},
+      {"decode", fn<luasync::l_decode>},
       {nullptr, nullptr},
   };
-  luaL_newlib(L, fns);
+  new_lib(L, fns);
   luasync::json_push_null(L);
   lua_setfield(L, -2, "null");
   return 1;

@@ -18,6 +18,8 @@ namespace luasync {
 
 // Appends the JSON text of the value at idx to out. Raises a Lua error
 // (a string naming what cannot be encoded) on failure.
+// Appends the JSON text of the value at idx to out, or raises: out must be
+// owned by a to-be-closed value (scope.h), as l_encode does.
 void json_encode(lua_State* L, int idx, std::string& out);
 
 // Decodes s[0..n). On success pushes the value and returns true; on failure

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -296,7 +297,7 @@ Blob* push_blob(lua_State* L) {
   auto* b = static_cast<Blob*>(lua_newuserdatauv(L, sizeof(Blob), 0));
   *b = Blob{};
   if (luaL_newmetatable(L, "asyncio.Blob")) {
-    lua_pushcfunction(L, blob_gc);
+    push_fn<blob_gc>(L);
     lua_setfield(L, -2, "__gc");
   }
   lua_setmetatable(L, -2);

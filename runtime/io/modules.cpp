@@ -16,6 +16,7 @@
 #include "executor.h"
 #include "signals.h"
 #include "tcp.h"
+#include "trampoline.h"
 
 // Defined when the HTTP objects are linked in (the asyncio.so module); in
 // the luasync executable they live in a plugin loaded on first use.
@@ -112,16 +113,16 @@ bool preload_http_plugin(std::string* err) {
 
 // Native parts of submodules: {"asyncio._NAME", luaopen function}. Each I/O
 // layer adds its line here.
-static const luaL_Reg kNativeModules[] = {
-    {"asyncio._stream", luaopen_stream},
-    {"asyncio._process", luaopen_process},
-    {"asyncio._fs", luaopen_fs},
-    {"asyncio._signal", luaopen_signal},
-    {"asyncio._executor", luaopen_executor},
-    {"asyncio._http", load_http},
-    {"asyncio._tls", load_tls},
-    {"asyncio._ws", load_ws},
-    {"asyncio._json", luaopen_asyncio__json},
+static const Reg kNativeModules[] = {
+    {"asyncio._stream", fn<luaopen_stream>},
+    {"asyncio._process", fn<luaopen_process>},
+    {"asyncio._fs", fn<luaopen_fs>},
+    {"asyncio._signal", fn<luaopen_signal>},
+    {"asyncio._executor", fn<luaopen_executor>},
+    {"asyncio._http", fn<load_http>},
+    {"asyncio._tls", fn<load_tls>},
+    {"asyncio._ws", fn<load_ws>},
+    {"asyncio._json", fn<luaopen_asyncio__json>},
     {nullptr, nullptr},
 };
 
@@ -136,8 +137,8 @@ static int load_embedded(lua_State* L) {
 
 void register_modules(lua_State* L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  for (const luaL_Reg* m = kNativeModules; m->name; m++) {
-    lua_pushcfunction(L, m->func);
+  for (const Reg* m = kNativeModules; m->name; m++) {
+    push_reg(L, *m);
     lua_setfield(L, -2, m->name);
   }
   int i = 0;
@@ -146,7 +147,7 @@ void register_modules(lua_State* L) {
     std::string base = std::strrchr(c->name, '/') + 1;
     base.resize(base.size() - 4);
     lua_pushinteger(L, i);
-    lua_pushcclosure(L, load_embedded, 1);
+    push_closure<load_embedded>(L, 1);
     lua_setfield(L, -2, ("asyncio." + base).c_str());
   }
   lua_pop(L, 1);

@@ -14,6 +14,7 @@
 #include "future.h"
 #include "io.h"
 #include "stream.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -370,18 +371,22 @@ static int l_spawn(lua_State* L) {
   StdioMode modes[3];
   for (int i = 0; i < 3; i++) modes[i] = stdio_mode(L, opts, names[i]);
 
+  // The userdata first, so that its __gc owns the process from the start
+  // (a Lua error runs no C++ destructor: no guard object may hold it).
+  auto** box = static_cast<Process**>(lua_newuserdatauv(L, sizeof(Process*), PROCESS_NUV));
+  *box = nullptr;
+  luaL_setmetatable(L, kProcessMT);
   auto* p = new Process(loop);
-  IoHold hold(p);
+  *box = p;
+  p->hold();
   Stream* pipes[3] = {nullptr, nullptr, nullptr};
   int r = start_child(loop, L, prog, args, static_cast<int>(nargs), cwd, env_idx, modes, p, pipes);
   if (r < 0) {
+    *box = nullptr;
+    p->release();
     push_os_error(L, r, prog);
     return lua_error(L);
   }
-  auto** box = static_cast<Process**>(lua_newuserdatauv(L, sizeof(Process*), PROCESS_NUV));
-  *box = p;
-  p->hold();
-  luaL_setmetatable(L, kProcessMT);
   for (int i = 0; i < 3; i++) {
     Stream* st = pipes[i];
     if (!st) continue;
@@ -398,22 +403,22 @@ static int l_spawn(lua_State* L) {
 }
 
 int luaopen_process(lua_State* L) {
-  static const luaL_Reg methods[] = {
-      {"wait", l_wait},
-      {"send_signal", l_send_signal},
-      {"kill", l_kill},
-      {"terminate", l_terminate},
+  static const Reg methods[] = {
+      {"wait", fn<l_wait>},
+      {"send_signal", fn<l_send_signal>},
+      {"kill", fn<l_kill>},
+      {"terminate", fn<l_terminate>},
       {nullptr, nullptr},
   };
-  static const luaL_Reg meta[] = {
-      {"__gc", l_process_gc},
-      {"__close", l_process_close},
-      {"__tostring", l_process_tostring},
+  static const Reg meta[] = {
+      {"__gc", fn<l_process_gc>},
+      {"__close", fn<l_process_close>},
+      {"__tostring", fn<l_process_tostring>},
       {nullptr, nullptr},
   };
-  new_io_type(L, kProcessMT, methods, meta, l_process_index);
+  new_io_type(L, kProcessMT, methods, meta, cfn<l_process_index>);
   lua_createtable(L, 0, 2);
-  lua_pushcfunction(L, l_spawn);
+  push_fn<l_spawn>(L);
   lua_setfield(L, -2, "spawn");
   luaL_getmetatable(L, kProcessMT);
   lua_getfield(L, -1, "__index");

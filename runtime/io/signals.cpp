@@ -23,6 +23,7 @@
 #include "io.h"
 #include "loop_lib.h"
 #include "runtime.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -225,19 +226,19 @@ int l_remove_signal_handler(lua_State* L) {
 }  // namespace
 
 int luaopen_signal(lua_State* L) {
-  static const luaL_Reg meta[] = {{"__gc", l_watcher_gc}, {nullptr, nullptr}};
+  static const Reg meta[] = {{"__gc", fn<l_watcher_gc>}, {nullptr, nullptr}};
   luaL_newmetatable(L, kWatcherMT);
-  luaL_setfuncs(L, meta, 0);
+  set_funcs(L, meta, 0);
   lua_pop(L, 1);
   // The loop methods.
   luaL_getmetatable(L, kLoopMT);
   lua_getfield(L, -1, "__index");
-  static const luaL_Reg methods[] = {
-      {"add_signal_handler", l_add_signal_handler},
-      {"remove_signal_handler", l_remove_signal_handler},
+  static const Reg methods[] = {
+      {"add_signal_handler", fn<l_add_signal_handler>},
+      {"remove_signal_handler", fn<l_remove_signal_handler>},
       {nullptr, nullptr},
   };
-  luaL_setfuncs(L, methods, 0);
+  set_funcs(L, methods, 0);
   lua_pop(L, 2);
   // asyncio.signal: the numbers by name.
   lua_createtable(L, 0, 4);

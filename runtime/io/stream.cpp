@@ -12,6 +12,7 @@
 #include <new>
 
 #include "future.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -829,26 +830,26 @@ void open_stream_types(lua_State* L) {
   // Writing to a socket whose peer has gone must be an EPIPE error, not a
   // signal that ends the process (Python ignores SIGPIPE too).
   std::signal(SIGPIPE, SIG_IGN);
-  static const luaL_Reg reader_methods[] = {
-      {"read", l_read},           {"readline", l_readline}, {"readexactly", l_readexactly},
-      {"readuntil", l_readuntil}, {"at_eof", l_at_eof},     {nullptr, nullptr},
+  static const Reg reader_methods[] = {
+      {"read", fn<l_read>},           {"readline", fn<l_readline>}, {"readexactly", fn<l_readexactly>},
+      {"readuntil", fn<l_readuntil>}, {"at_eof", fn<l_at_eof>},     {nullptr, nullptr},
   };
-  static const luaL_Reg reader_meta[] = {
-      {"__gc", l_box_gc}, {"__tostring", l_reader_tostring}, {nullptr, nullptr}};
-  static const luaL_Reg writer_methods[] = {
-      {"write", l_write},
-      {"writelines", l_writelines},
-      {"drain", l_drain},
-      {"write_eof", l_write_eof},
-      {"can_write_eof", l_can_write_eof},
-      {"close", l_close},
-      {"is_closing", l_is_closing},
-      {"wait_closed", l_wait_closed},
-      {"get_extra_info", l_get_extra_info},
+  static const Reg reader_meta[] = {
+      {"__gc", fn<l_box_gc>}, {"__tostring", fn<l_reader_tostring>}, {nullptr, nullptr}};
+  static const Reg writer_methods[] = {
+      {"write", fn<l_write>},
+      {"writelines", fn<l_writelines>},
+      {"drain", fn<l_drain>},
+      {"write_eof", fn<l_write_eof>},
+      {"can_write_eof", fn<l_can_write_eof>},
+      {"close", fn<l_close>},
+      {"is_closing", fn<l_is_closing>},
+      {"wait_closed", fn<l_wait_closed>},
+      {"get_extra_info", fn<l_get_extra_info>},
       {nullptr, nullptr},
   };
-  static const luaL_Reg writer_meta[] = {
-      {"__gc", l_box_gc}, {"__close", l_close}, {"__tostring", l_writer_tostring}, {nullptr, nullptr}};
+  static const Reg writer_meta[] = {
+      {"__gc", fn<l_box_gc>}, {"__close", fn<l_close>}, {"__tostring", fn<l_writer_tostring>}, {nullptr, nullptr}};
   new_io_type(L, kReaderMT, reader_methods, reader_meta);
   new_io_type(L, kWriterMT, writer_methods, writer_meta);
 }

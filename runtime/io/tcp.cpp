@@ -20,6 +20,7 @@
 #include "task.h"
 #include "traceback.h"
 #include "udp.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -885,29 +886,29 @@ static int l_getaddrinfo(lua_State* L) {
 }
 
 int luaopen_stream(lua_State* L) {
-  static const luaL_Reg server_methods[] = {
-      {"close", l_server_close},
-      {"serve_forever", l_serve_forever},
-      {"wait_closed", l_server_wait_closed},
-      {"is_serving", l_is_serving},
-      {"start_serving", l_start_serving},
+  static const Reg server_methods[] = {
+      {"close", fn<l_server_close>},
+      {"serve_forever", fn<l_serve_forever>},
+      {"wait_closed", fn<l_server_wait_closed>},
+      {"is_serving", fn<l_is_serving>},
+      {"start_serving", fn<l_start_serving>},
       {nullptr, nullptr},
   };
-  static const luaL_Reg server_meta[] = {
-      {"__gc", l_server_gc}, {"__close", l_server_close}, {"__tostring", l_server_tostring}, {nullptr, nullptr}};
+  static const Reg server_meta[] = {
+      {"__gc", fn<l_server_gc>}, {"__close", fn<l_server_close>}, {"__tostring", fn<l_server_tostring>}, {nullptr, nullptr}};
   open_stream_types(L);
-  new_io_type(L, kServerMT, server_methods, server_meta, l_server_index);
+  new_io_type(L, kServerMT, server_methods, server_meta, cfn<l_server_index>);
 
   lua_createtable(L, 0, 4);
-  lua_pushcfunction(L, l_open_connection);
+  push_fn<l_open_connection>(L);
   lua_setfield(L, -2, "open_connection");
-  lua_pushcfunction(L, l_start_server);
+  push_fn<l_start_server>(L);
   lua_setfield(L, -2, "start_server");
-  lua_pushcfunction(L, l_open_unix_connection);
+  push_fn<l_open_unix_connection>(L);
   lua_setfield(L, -2, "open_unix_connection");
-  lua_pushcfunction(L, l_start_unix_server);
+  push_fn<l_start_unix_server>(L);
   lua_setfield(L, -2, "start_unix_server");
-  lua_pushcfunction(L, l_getaddrinfo);
+  push_fn<l_getaddrinfo>(L);
   lua_setfield(L, -2, "getaddrinfo");
   open_datagram(L);
   // The method tables, for methods written in Lua (reader:lines()).

@@ -26,6 +26,7 @@
 #include "runtime.h"
 #include "stream.h"
 #include "tls.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -462,15 +463,15 @@ SSL_CTX* check_ssl_context(lua_State* L, int idx) { return check_ctx(L, idx)->ct
 // require("asyncio._tls"): the native part of asyncio.ssl and start_tls.
 extern "C" int luaopen_asyncio__tls(lua_State* L) {
   using namespace luasync;
-  static const luaL_Reg ctx_meta[] = {{"__gc", l_ctx_gc}, {nullptr, nullptr}};
-  if (luaL_newmetatable(L, kContextMT)) luaL_setfuncs(L, ctx_meta, 0);
+  static const Reg ctx_meta[] = {{"__gc", fn<l_ctx_gc>}, {nullptr, nullptr}};
+  if (luaL_newmetatable(L, kContextMT)) set_funcs(L, ctx_meta, 0);
   lua_pop(L, 1);
   lua_createtable(L, 0, 3);
-  lua_pushcfunction(L, l_new_context);
+  push_fn<l_new_context>(L);
   lua_setfield(L, -2, "new_context");
-  lua_pushcfunction(L, l_start_tls);
+  push_fn<l_start_tls>(L);
   lua_setfield(L, -2, "start_tls");
-  lua_pushcfunction(L, l_has_certificate);
+  push_fn<l_has_certificate>(L);
   lua_setfield(L, -2, "has_certificate");
   return 1;
 }

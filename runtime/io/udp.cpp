@@ -10,6 +10,7 @@
 
 #include "io.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -392,19 +393,19 @@ int l_datagram_endpoint(lua_State* L) {
 }  // namespace
 
 void open_datagram(lua_State* L) {
-  static const luaL_Reg methods[] = {
-      {"sendto", l_sendto},
-      {"close", l_transport_close},
-      {"abort", l_transport_abort},
-      {"is_closing", l_transport_is_closing},
-      {"get_write_buffer_size", l_get_write_buffer_size},
-      {"get_extra_info", l_transport_extra},
+  static const Reg methods[] = {
+      {"sendto", fn<l_sendto>},
+      {"close", fn<l_transport_close>},
+      {"abort", fn<l_transport_abort>},
+      {"is_closing", fn<l_transport_is_closing>},
+      {"get_write_buffer_size", fn<l_get_write_buffer_size>},
+      {"get_extra_info", fn<l_transport_extra>},
       {nullptr, nullptr},
   };
-  static const luaL_Reg meta[] = {
-      {"__gc", l_transport_gc}, {"__close", l_transport_close}, {"__tostring", l_transport_tostring}, {nullptr, nullptr}};
+  static const Reg meta[] = {
+      {"__gc", fn<l_transport_gc>}, {"__close", fn<l_transport_close>}, {"__tostring", fn<l_transport_tostring>}, {nullptr, nullptr}};
   new_io_type(L, kTransportMT, methods, meta);
-  lua_pushcfunction(L, l_datagram_endpoint);
+  push_fn<l_datagram_endpoint>(L);
   lua_setfield(L, -2, "datagram_endpoint");
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 
 #include <lua.hpp>
+#include "trampoline.h"
 
 namespace {
 
@@ -203,24 +204,25 @@ int l_new_key(lua_State* L) {
 }  // namespace
 
 extern "C" int luaopen_asyncio__ws(lua_State* L) {
-  static const luaL_Reg methods[] = {
-      {"feed", l_feed},   {"take", l_take},     {"queue", l_queue}, {"close", l_close},
-      {"output", l_output}, {"state", l_state}, {nullptr, nullptr},
+  using namespace luasync;
+  static const Reg methods[] = {
+      {"feed", fn<l_feed>},   {"take", fn<l_take>},     {"queue", fn<l_queue>}, {"close", fn<l_close>},
+      {"output", fn<l_output>}, {"state", fn<l_state>}, {nullptr, nullptr},
   };
   if (luaL_newmetatable(L, kCoreMT)) {
     lua_newtable(L);
-    luaL_setfuncs(L, methods, 0);
+    set_funcs(L, methods, 0);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_gc);
+    push_fn<l_gc>(L);
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);
   lua_createtable(L, 0, 3);
-  lua_pushcfunction(L, l_new);
+  push_fn<l_new>(L);
   lua_setfield(L, -2, "new");
-  lua_pushcfunction(L, l_accept_key);
+  push_fn<l_accept_key>(L);
   lua_setfield(L, -2, "accept_key");
-  lua_pushcfunction(L, l_new_key);
+  push_fn<l_new_key>(L);
   lua_setfield(L, -2, "new_key");
   return 1;
 }

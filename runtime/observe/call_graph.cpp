@@ -19,6 +19,7 @@
 #include "task.h"
 #include "task_stack.h"
 #include "traceback.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -447,13 +448,13 @@ std::string format_call_graph(lua_State* L, int idx, const CallGraphOptions& opt
 }
 
 void open_call_graph(lua_State* L) {
-  static const luaL_Reg fns[] = {
-      {"print_call_graph", l_print_call_graph},
-      {"format_call_graph", l_format_call_graph},
-      {"capture_call_graph", l_capture_call_graph},
+  static const Reg fns[] = {
+      {"print_call_graph", fn<l_print_call_graph>},
+      {"format_call_graph", fn<l_format_call_graph>},
+      {"capture_call_graph", fn<l_capture_call_graph>},
       {nullptr, nullptr},
   };
-  luaL_setfuncs(L, fns, 0);
+  set_funcs(L, fns, 0);
 }
 
 }  // namespace luasync

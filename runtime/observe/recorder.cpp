@@ -16,6 +16,7 @@
 #include "options.h"
 #include "runtime.h"
 #include "task.h"
+#include "trampoline.h"
 
 namespace luasync {
 
@@ -177,7 +178,7 @@ void Recorder::take_snapshot(lua_State* L, int tidx) {
   }
   tidx = lua_absindex(L, tidx);
   if (!lua_checkstack(L, 3)) return;
-  lua_pushcfunction(L, snapshot_entry);
+  push_fn<snapshot_entry>(L);
   lua_pushvalue(L, tidx);
   if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
     size_t n = 0;
@@ -621,7 +622,7 @@ void set_record_session(lua_State* L, std::shared_ptr<RecordSession> s) {
   void* p = lua_newuserdatauv(L, sizeof(std::shared_ptr<RecordSession>), 0);
   new (p) std::shared_ptr<RecordSession>(std::move(s));
   lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, session_gc);
+  push_fn<session_gc>(L);
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, -2);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &kSessionKey);
@@ -639,7 +640,7 @@ static RunObserver* push_run_recording(lua_State* L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &kRunRecordingMT) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, run_recording_gc);
+    push_fn<run_recording_gc>(L);
     lua_setfield(L, -2, "__gc");
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &kRunRecordingMT);
