@@ -164,7 +164,7 @@ static int coro_factory(lua_State* L) {
 
 static int l_async(lua_State* L) {
   if (lua_type(L, 1) != LUA_TFUNCTION) arg_error(L, 1, "function");
-  if (lua_tocfunction(L, 1) == coro_factory || lua_tocfunction(L, 1) == sleep_factory)
+  if (lua_tocfunction(L, 1) == cfn<coro_factory> || lua_tocfunction(L, 1) == cfn<sleep_factory>)
     luaL_argerror(L, 1, "already a coroutine function");
   lua_settop(L, 1);
   lua_pushnil(L);  // name, found on first call
@@ -271,7 +271,7 @@ int await_value(lua_State* L, int idx) {
     return await_meta_k(L, LUA_OK, 0);
   }
   if (lua_type(L, 1) == LUA_TFUNCTION &&
-      (lua_tocfunction(L, 1) == coro_factory || lua_tocfunction(L, 1) == sleep_factory))
+      (lua_tocfunction(L, 1) == cfn<coro_factory> || lua_tocfunction(L, 1) == cfn<sleep_factory>))
     luaL_argerror(L, 1, "coroutine object expected, got a coroutine function (call it: await(f()))");
   if (lua_isnone(L, 1)) luaL_argerror(L, 1, "awaitable expected, got no value");
   arg_error(L, 1, "awaitable (coroutine object, Task, Future, or value with __await)");
@@ -364,7 +364,7 @@ static int l_iscoroutine(lua_State* L) {
 
 static int l_iscoroutinefunction(lua_State* L) {
   lua_CFunction f = lua_type(L, 1) == LUA_TFUNCTION ? lua_tocfunction(L, 1) : nullptr;
-  lua_pushboolean(L, f == coro_factory || f == sleep_factory);
+  lua_pushboolean(L, f == cfn<coro_factory> || f == cfn<sleep_factory>);
   return 1;
 }
 

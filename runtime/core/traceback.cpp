@@ -38,7 +38,7 @@ static bool coroutine_name(lua_State* L, int level, Task* owner, std::string* ou
   if (!lua_getinfo(L, "f", &caller)) return false;
   lua_CFunction fn = lua_tocfunction(L, -1);
   lua_pop(L, 1);
-  if (fn == task_main) {
+  if (fn == cfn<task_main>) {  // functions are pushed as their trampolines
     // A task's body: the coroutine object is the running task's.
     Runtime* rt = runtime(L);
     Task* t = owner ? owner : rt->loop ? rt->loop->current_task() : nullptr;
@@ -51,7 +51,7 @@ static bool coroutine_name(lua_State* L, int level, Task* owner, std::string* ou
     lua_pop(L, 3);
     return ok;
   }
-  if (fn != l_await) return false;
+  if (fn != cfn<l_await>) return false;
   const char* local = lua_getlocal(L, &caller, 1);
   if (!local) return false;
   bool ok = false;
