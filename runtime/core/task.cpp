@@ -475,7 +475,10 @@ bool task_cancel(lua_State* L, int idx, int msg_idx) {
     int guard = lua_gettop(L);
     lua_getiuservalue(L, idx, UV_WAITER);
     bool r = future_cancel(L, -1, msg_idx);
-    lua_settop(L, guard - 1);  // closes the guard
+    // lua_closeslot first: Lua 5.4.4's lua_settop keeps a stack pointer
+    // across the __close call, which may reallocate the stack.
+    lua_closeslot(L, guard);
+    lua_settop(L, guard - 1);
     if (r) return true;
   } else if (t->waiting == Task::Wait::Timer) {
     // The sleep is the waiter: cancelling it always succeeds and wakes the

@@ -172,7 +172,8 @@ static void encode_table(lua_State* L, int idx, std::string& out, int depth) {
     lua_pop(L, 1);
   }
   out.push_back('}');
-  lua_settop(L, keys_slot - 1);  // frees the keys
+  lua_closeslot(L, keys_slot);  // frees the keys (not lua_settop: see task_cancel)
+  lua_settop(L, keys_slot - 1);
 }
 
 static void encode_value(lua_State* L, int idx, std::string& out, int depth) {
