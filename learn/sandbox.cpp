@@ -234,10 +234,10 @@ int worker_load(lua_State* W) {
 // that a thread can use (no print: a thread's output would not be
 // captured; return it instead).
 int open_worker_sandbox(lua_State* W) {
-  static const Reg libs[] = {{LUA_GNAME, luaopen_base},        {LUA_STRLIBNAME, luaopen_string},
-                                  {LUA_TABLIBNAME, luaopen_table},  {LUA_MATHLIBNAME, luaopen_math},
-                                  {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_COLIBNAME, luaopen_coroutine},
-                                  {LUA_OSLIBNAME, luaopen_os},      {nullptr, nullptr}};
+  static const Reg libs[] = {{LUA_GNAME, fn<luaopen_base>},        {LUA_STRLIBNAME, fn<luaopen_string>},
+                                  {LUA_TABLIBNAME, fn<luaopen_table>},  {LUA_MATHLIBNAME, fn<luaopen_math>},
+                                  {LUA_UTF8LIBNAME, fn<luaopen_utf8>},  {LUA_COLIBNAME, fn<luaopen_coroutine>},
+                                  {LUA_OSLIBNAME, fn<luaopen_os>},      {nullptr, nullptr}};
   for (const Reg* l = libs; l->func; l++) {
     luaL_requiref(W, l->name, l->func, 1);
     lua_pop(W, 1);

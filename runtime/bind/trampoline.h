@@ -104,8 +104,6 @@ struct Reg {
   template <lua_CFunction F>
   constexpr Reg(const char* n, Fn<F>) : name(n), func(&trampoline<F>) {}
   constexpr Reg(std::nullptr_t, std::nullptr_t) : name(nullptr), func(nullptr) {}
-  // A placeholder field (luaL_setfuncs: false).
-  constexpr Reg(const char* n, bool) : name(n), func(nullptr) {}
   const char* name;
   lua_CFunction func;
 };
