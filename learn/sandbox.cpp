@@ -501,20 +501,29 @@ void append_to(lua_State* L, int rec, const char* key) {
 
 // Runtime::report_hook in the child: the warnings go into the current run
 // record (r.warnings, r.never_awaited, r.unretrieved) instead of stderr.
+// Appends the warning whose text is the string at text_idx to the record
+// at rec: to r.warnings, and with its kind to r.diagnostics. Only the Lua
+// API: nothing here outlives an error.
+void sink_warning(lua_State* L, int rec, const char* kind, int text_idx) {
+  lua_pushvalue(L, text_idx);
+  append_to(L, rec, "warnings");
+  // Every warning with its kind, for the check result's diagnostics.
+  lua_createtable(L, 0, 2);
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "kind");
+  lua_pushvalue(L, text_idx);
+  lua_setfield(L, -2, "text");
+  append_to(L, rec, "diagnostics");
+}
+
 void report_to_sink(lua_State* L, const char* kind, const std::string& text, int idx) {
   if (g.sink_ref == LUA_NOREF || !lua_checkstack(L, 10)) return;
   int top = lua_gettop(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, g.sink_ref);
   int rec = lua_gettop(L);
   lua_pushlstring(L, text.data(), text.size());
-  append_to(L, rec, "warnings");
-  // Every warning with its kind, for the check result's diagnostics.
-  lua_createtable(L, 0, 2);
-  lua_pushstring(L, kind);
-  lua_setfield(L, -2, "kind");
-  lua_pushlstring(L, text.data(), text.size());
-  lua_setfield(L, -2, "text");
-  append_to(L, rec, "diagnostics");
+  sink_warning(L, rec, kind, lua_gettop(L));
+  lua_pop(L, 1);
   if (std::strcmp(kind, "never_awaited") == 0 && idx) {
     lua_createtable(L, 0, 3);
     Coro* c = to_coro(L, idx);
@@ -590,20 +599,21 @@ void forget_tracked_futures(lua_State* L) {
 // left.
 void report_unawaited_futures(lua_State* L) {
   int top = lua_gettop(L);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &g_tracked_key) == LUA_TTABLE) {
+  if (g.sink_ref != LUA_NOREF && lua_checkstack(L, 10) &&
+      lua_rawgetp(L, LUA_REGISTRYINDEX, &g_tracked_key) == LUA_TTABLE) {
     int list = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, g.sink_ref);
+    int rec = lua_gettop(L);
     lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, list));
     for (lua_Integer i = 1; i <= n; i++) {
       lua_rawgeti(L, list, i);
       lua_rawgeti(L, -1, 1);
       Future* f = to_future(L, -1);
       if (f && !f->done() && f->ncallbacks == 0) {
-        size_t len;
         lua_rawgeti(L, -2, 2);
-        const char* text = lua_tolstring(L, -1, &len);
-        if (text) report_to_sink(L, "future_not_awaited", std::string(text, len), 0);
+        if (lua_type(L, -1) == LUA_TSTRING) sink_warning(L, rec, "future_not_awaited", lua_gettop(L));
       }
-      lua_settop(L, list);
+      lua_settop(L, rec);
     }
   }
   lua_settop(L, top);
