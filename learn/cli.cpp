@@ -50,7 +50,7 @@ const char* kLearnUsage =
     "                      (also $LUASYNC_LESSONS)\n"
     "  --file PATH         check or run PATH instead of the workspace's file\n"
     "  --jobs N            check N exercises at a time (default: the number of CPUs)\n"
-    "  --time-limit S      real seconds each check may take (default 5)\n"
+    "  --time-limit S      CPU seconds each check may take (default 5; real time: 3 S + 5)\n"
     "  -v, --verbose       show every check with your output, also the ones that pass\n"
     "  -h, --help          this help\n"
     "\n"
@@ -488,7 +488,7 @@ static int exec_main(int argc, char** argv) {
   if (i + 1 < argc && std::strcmp(argv[i], "--time-limit") == 0) {
     double s = std::atof(argv[i + 1]);
     if (s <= 0) return usage_error("option '--time-limit' needs a number of seconds");
-    limits.real_seconds = s;
+    limits.cpu_seconds = s;
     i += 2;
   }
   if (argc < i + 2 || std::strcmp(argv[i], "-e") != 0) return usage_error("exec needs -e CODE");
@@ -555,7 +555,7 @@ int learn_main(int argc, char** argv) {
   if (o.list && cmd != "restore") return usage_error("--list goes with `restore`");
 
   c.term = Term::detect();
-  c.limits.real_seconds = o.time_limit;
+  c.limits.cpu_seconds = o.time_limit;
   std::string err;
   if (!c.engine.open(o.lessons, &err)) return fail_msg(err);
   if (cmd != "init" && cmd != "selfcheck") {

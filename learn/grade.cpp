@@ -49,7 +49,7 @@ const char* kGradeUsage =
     "                      a time (default: the number of CPUs)\n"
     "  --shard I/N         grade only slice I of N: the submissions sorted by path,\n"
     "                      those whose index (from 0) modulo N is I-1\n"
-    "  --time-limit S      real seconds each check may take (default 5)\n"
+    "  --time-limit S      CPU seconds each check may take (default 5; real time: 3 S + 5)\n"
     "  --lessons DIR       the lessons in DIR instead of the built-in ones\n"
     "                      (also $LUASYNC_LESSONS)\n"
     "  --no-timing         leave out the timing fields: the report is then the same,\n"
@@ -519,7 +519,7 @@ void Grader::handle(size_t s, size_t e) {
 int Grader::run(GradeReport* report) {
   auto& cat = engine_.catalog();
   Limits limits;
-  limits.real_seconds = opt_.time_limit;
+  limits.cpu_seconds = opt_.time_limit;
   uint64_t t0 = uv_hrtime();
   GradePool pool(engine_, limits, std::min<int>(opt_.jobs, std::max<int>(1, static_cast<int>(subs_.size() *
                                                                                                 cat.exercises.size()))));

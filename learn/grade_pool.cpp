@@ -263,13 +263,13 @@ size_t GradePool::busy() const {
 }
 
 // A worker answers within the Runner's own limits (each check at most the
-// time limit plus a second before its child is killed); this is only a
+// real-time backstop plus a second before its child is killed); this is only a
 // backstop for a worker that stopped answering altogether, renewed whenever
 // it sends something.
 void GradePool::renew_deadline(Worker& w) {
   size_t checks = 0;
   for (const auto& f : w.inflight) checks += f.job.ex->checks.size() + 1;
-  w.deadline = now_ms() + static_cast<uint64_t>((limits_.real_seconds + 2.0) * 1000.0 * static_cast<double>(checks)) +
+  w.deadline = now_ms() + static_cast<uint64_t>((limits_.wall_seconds() + 2.0) * 1000.0 * static_cast<double>(checks)) +
                10000;
 }
 

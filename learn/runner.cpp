@@ -188,9 +188,9 @@ std::string limit_message(const std::string& kind, const Limits& limits, int sig
                   limits.output >> 10);
   } else if (kind == "time") {
     std::snprintf(buf, sizeof buf,
-                  "stopped: this check took more than %g s of real time. Is there a loop that never ends, "
-                  "or a wait that never finishes?",
-                  limits.real_seconds);
+                  "stopped: this check took more than %g s of CPU time (or %g s of real time). Is there a "
+                  "loop that never ends, or a wait that never finishes?",
+                  limits.cpu_seconds, limits.wall_seconds());
   } else {
     const char* name = signal ? sigabbrev_np(signal) : nullptr;
     std::snprintf(buf, sizeof buf,
@@ -404,7 +404,7 @@ std::vector<ExerciseResult> Runner::run(
     s.pid = pid;
     s.fd = fds[0];
     s.current = p.first;
-    s.deadline = now_ns() + static_cast<uint64_t>((limits_.real_seconds + 1.0) * 1e9);
+    s.deadline = now_ns() + static_cast<uint64_t>((limits_.wall_seconds() + 1.0) * 1e9);
     slots.push_back(std::move(s));
     open_segments[p.job]++;
     return true;
@@ -430,12 +430,12 @@ std::vector<ExerciseResult> Runner::run(
       s.done = s.setup_error = false;
       s.limit.clear();
       s.limit_line = 0;
-      s.deadline = now_ns() + static_cast<uint64_t>((limits_.real_seconds + 1.0) * 1e9);
+      s.deadline = now_ns() + static_cast<uint64_t>((limits_.wall_seconds() + 1.0) * 1e9);
       started[j] = static_cast<double>(now_ns()) / 1e9;
       open_segments[j]++;
     } else if (k == "B" && f.size() >= 2) {
       s.current = static_cast<int>(std::strtol(f[1].c_str(), nullptr, 10));
-      s.deadline = now_ns() + static_cast<uint64_t>((limits_.real_seconds + 1.0) * 1e9);
+      s.deadline = now_ns() + static_cast<uint64_t>((limits_.wall_seconds() + 1.0) * 1e9);
     } else if (k == "R" && f.size() >= 5) {
       if (CheckResult* c = check_at(f[1])) {
         c->status = f[2] == "pass" ? CheckResult::Pass : CheckResult::Fail;

@@ -72,7 +72,6 @@ struct Child {
   Limits limits;
   uint64_t ticks = 0;
   uint64_t tick_limit = UINT64_MAX;
-  uint64_t deadline_ns = UINT64_MAX;
   std::string learner_src;  // short_src of the learner's chunk
   int sink_ref = LUA_NOREF;  // the run record reports go to, or none
   bool exec = false;         // `learn exec`: no records, output to stdout
@@ -97,9 +96,57 @@ struct WorkerBudget {
   std::atomic<size_t> main_memory{0};
   std::atomic<uint64_t> tick_limit{UINT64_MAX};
   std::atomic<size_t> soft{SIZE_MAX};
-  std::atomic<uint64_t> deadline_ns{UINT64_MAX};
 };
 WorkerBudget g_workers;
+
+// The check's time (Limits::cpu_seconds, Limits::wall_seconds): the CPU time
+// of this process (every thread) since the check began, and the real time as
+// a backstop for waits. The real clock (vDSO) is read often; the CPU time (a
+// system call) only once enough real time has passed for the CPU budget to
+// be spent. The loop's thread and the workers call time_over().
+struct TimeBudget {
+  std::atomic<uint64_t> look_ns{UINT64_MAX};  // real time of the next look at the CPU time
+  uint64_t wall_end_ns = UINT64_MAX;
+  uint64_t cpu_start_ns = 0;
+  uint64_t cpu_ns = UINT64_MAX;  // the CPU budget
+};
+TimeBudget g_time;
+
+uint64_t process_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+bool time_over() {
+  uint64_t now = uv_hrtime();
+  if (now <= g_time.look_ns.load(std::memory_order_relaxed)) return false;
+  if (now > g_time.wall_end_ns) return true;
+  uint64_t used = process_cpu_ns() - g_time.cpu_start_ns;
+  if (used >= g_time.cpu_ns) return true;
+  // At most three threads spend it (the loop's and two workers); a
+  // millisecond at least between looks.
+  uint64_t next = now + std::max<uint64_t>((g_time.cpu_ns - used) / 3, 1'000'000);
+  g_time.look_ns.store(std::min(next, g_time.wall_end_ns), std::memory_order_relaxed);
+  return false;
+}
+
+// C code that no hook reaches (table.move over 2^31 elements) is stopped by
+// a CPU timer half a second past the budget, or by the parent past the
+// real-time backstop. Under `learn exec`, a real-time alarm stands in for
+// the parent.
+void cpu_timer_expired(int) {
+  static const char msg[] = "luasync: stopped: this program took more than its limit of CPU time\n";
+  if (g.exec && ::write(2, msg, sizeof msg - 1) < 0) _exit(kExitRealTime);
+  _exit(kExitRealTime);
+}
+
+void arm_timer(int which, double seconds) {
+  struct itimerval t {};
+  t.it_value.tv_sec = static_cast<time_t>(seconds);
+  t.it_value.tv_usec = static_cast<suseconds_t>((seconds - std::floor(seconds)) * 1e6);
+  setitimer(which, &t, nullptr);
+}
 
 [[noreturn]] void stop(lua_State* L, ChildExit code, const char* kind);
 
@@ -131,7 +178,7 @@ void* budget_alloc(void*, void* ptr, size_t osize, size_t nsize) {
       g_mem.over = true;
       stop(nullptr, kExitMemory, "memory");
     }
-    if ((++g_mem.allocs & 1023) == 0 && uv_hrtime() > g.deadline_ns) stop(nullptr, kExitRealTime, "time");
+    if ((++g_mem.allocs & 1023) == 0 && time_over()) stop(nullptr, kExitRealTime, "time");
   }
   void* p = std::realloc(ptr, nsize);
   if (!p) return nullptr;  // RLIMIT_AS: Lua raises "not enough memory"
@@ -176,7 +223,7 @@ void worker_hook(lua_State* W, lua_Debug* ar) {
   int code = g_workers.over.load(std::memory_order_relaxed);
   if (!code && t + g_workers.main_ticks.load(std::memory_order_relaxed) > g_workers.tick_limit.load(std::memory_order_relaxed))
     code = kExitInstructions;
-  if (!code && (t & 7) == 0 && uv_hrtime() > g_workers.deadline_ns.load(std::memory_order_relaxed)) code = kExitRealTime;
+  if (!code && (t & 7) == 0 && time_over()) code = kExitRealTime;
   if (!code) return;
   int none = 0;
   g_workers.over.compare_exchange_strong(none, code);
@@ -351,13 +398,19 @@ void count_hook(lua_State* L, lua_Debug* ar) {
   check_workers(L);
   if (g_mem.over) stop(L, kExitMemory, "memory");
   if (g.ticks + g_workers.ticks.load(std::memory_order_relaxed) > g.tick_limit) stop(L, kExitInstructions, "instructions");
-  if ((g.ticks & 7) == 0 && uv_hrtime() > g.deadline_ns) stop(L, kExitRealTime, "time");
+  if ((g.ticks & 7) == 0 && time_over()) stop(L, kExitRealTime, "time");
 }
 
 void reset_budgets() {
   g.ticks = 0;
   g.tick_limit = g.limits.instructions / kHookEvery;
-  g.deadline_ns = uv_hrtime() + static_cast<uint64_t>(g.limits.real_seconds * 1e9);
+  uint64_t now = uv_hrtime();
+  g_time.wall_end_ns = now + static_cast<uint64_t>(g.limits.wall_seconds() * 1e9);
+  g_time.cpu_ns = static_cast<uint64_t>(g.limits.cpu_seconds * 1e9);
+  g_time.cpu_start_ns = process_cpu_ns();
+  g_time.look_ns = now + g_time.cpu_ns / 3;
+  std::signal(SIGPROF, cpu_timer_expired);
+  arm_timer(ITIMER_PROF, g.limits.cpu_seconds + 0.5);
   g.base_memory = g_mem.used;
   g_mem.soft = g_mem.used + g.limits.memory;
   g_mem.over = false;
@@ -368,7 +421,6 @@ void reset_budgets() {
   g_workers.main_memory = g_mem.used;
   g_workers.tick_limit = g.tick_limit;
   g_workers.soft = g_mem.soft;
-  g_workers.deadline_ns = g.deadline_ns;
 }
 
 // ---------------------------------------------------------------- I/O policy
@@ -962,7 +1014,7 @@ int l_run(lua_State* L) {
         stop(L, kExitInstructions, "instructions");
       check_workers(L);
       if (g_mem.over) stop(L, kExitMemory, "memory");
-      if (uv_hrtime() > g.deadline_ns) stop(L, kExitRealTime, "time");
+      if (time_over()) stop(L, kExitRealTime, "time");
     }
     if (loop->time() > vlimit) over = true;  // also if main finished in that jump
     return over || main->done();
@@ -1232,7 +1284,7 @@ static bool run_job(Engine& engine, const SandboxJob& job, int first, const Limi
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "stream");
   }
-  set_number(L, lua_gettop(L), "time_limit", limits.real_seconds);
+  set_number(L, lua_gettop(L), "time_limit", limits.cpu_seconds);
   if (job.mode == Mode::Run && job.width > 0) {
     lua_createtable(L, 0, 2);
     set_number(L, lua_gettop(L), "width", job.width);
@@ -1264,7 +1316,7 @@ Confinement sandbox_confinement(const std::vector<SandboxJob>& jobs, int first, 
   for (const auto& j : jobs) checks += j.ex->checks.size();
   checks -= std::min<size_t>(checks, static_cast<size_t>(first));
   if (checks == 0) checks = 1;
-  c.cpu_seconds = static_cast<double>(checks) * (limits.real_seconds + 1) + 1;
+  c.cpu_seconds = static_cast<double>(checks) * (limits.cpu_seconds + 1) + 1;
   return c;
 }
 
@@ -1306,9 +1358,7 @@ Confinement sandbox_confinement(const std::vector<SandboxJob>& jobs, int first, 
 }
 
 namespace {
-// `learn exec`'s real-time watchdog: the hook and the allocator watch the
-// clock, but C code (table.move over 2^31 elements, a finalizer) reaches
-// neither.
+// `learn exec`'s real-time backstop (a parent stands in for it in a check).
 void exec_alarm(int) {
   static const char msg[] = "luasync: stopped: this program took more than its limit of real time\n";
   if (::write(2, msg, sizeof msg - 1) < 0) _exit(kExitRealTime);
@@ -1326,7 +1376,7 @@ int sandbox_exec(Engine& engine, const std::string& code, const std::vector<std:
     // sandbox they stack on the child's), in its process group.
     Confinement c;
     c.new_group = false;
-    c.cpu_seconds = limits.real_seconds + 1;
+    c.cpu_seconds = limits.cpu_seconds + 1;
     c.file_size = RLIM_INFINITY;  // its stdout may be a file; it opens none (Lua sandbox, Landlock)
     std::string err;
     if (!confine(c, &err)) {
@@ -1337,11 +1387,7 @@ int sandbox_exec(Engine& engine, const std::string& code, const std::vector<std:
     runtime(engine.state())->trusted_function = trusted_function;
   }
   std::signal(SIGALRM, exec_alarm);
-  struct itimerval watchdog {};
-  double t = limits.real_seconds + 0.5;
-  watchdog.it_value.tv_sec = static_cast<time_t>(t);
-  watchdog.it_value.tv_usec = static_cast<suseconds_t>((t - std::floor(t)) * 1e6);
-  setitimer(ITIMER_REAL, &watchdog, nullptr);
+  arm_timer(ITIMER_REAL, limits.wall_seconds() + 0.5);
   limit_address_space(limits);
   lua_State* L = engine.state();
   reset_budgets();

@@ -43,8 +43,12 @@
 //     the one place every way of growing goes through); RLIMIT_AS is a
 //     backstop for memory outside Lua (skipped under AddressSanitizer);
 //   - output: print/io.write write into a bounded buffer;
-//   - real time: the hook checks the clock; the parent kills a child that
-//     stops answering;
+//   - time: the check's CPU time (every thread of the child), so that a busy
+//     machine never turns computation into a timeout; and a real-time
+//     backstop, several times longer, for waits that use no CPU. The hook,
+//     the allocator and the loop look at the clock; a CPU timer (SIGPROF)
+//     stops C code no hook reaches; the parent kills a child that stops
+//     answering past the real-time backstop;
 //   - virtual time: each run's loop stops at a virtual deadline.
 #pragma once
 
@@ -63,7 +67,7 @@ class Engine;
 struct Exercise;
 
 struct Limits {
-  double real_seconds = 5.0;            // wall clock per check
+  double cpu_seconds = 5.0;             // CPU time per check (--time-limit)
   uint64_t instructions = 50'000'000;   // Lua VM instructions per check (the lessons' checks use < 2M)
   size_t memory = 64u << 20;            // bytes the Lua heap may grow per check
   size_t output = 256u << 10;           // bytes printed per check
@@ -72,6 +76,12 @@ struct Limits {
   // (Loop::Options::autojump_grace; asyncio.run's default is 0.05). Loopback
   // I/O with the test server completes well within it.
   double autojump_grace = 0.01;
+
+  // Real (wall-clock) seconds per check: a backstop for a check that waits
+  // without computing (a socket nobody answers, a grandchild's C loop).
+  // Generous, so that a check starved of CPU on a loaded machine is still
+  // judged by its CPU time.
+  double wall_seconds() const { return 3 * cpu_seconds + 5; }
 };
 
 enum class Mode { Check, Run };

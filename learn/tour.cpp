@@ -56,7 +56,7 @@ const char* kTourUsage =
     "  --port N          listen on port N (default: any free port)\n"
     "  --no-open         do not open the browser (just print the URL)\n"
     "  --lessons DIR     the lessons in DIR instead of the built-in ones\n"
-    "  --time-limit S    real seconds each check may take (default 5)\n"
+    "  --time-limit S    CPU seconds each check may take (default 5; real time: 3 S + 5)\n"
     "  -h, --help        this help\n"
     "\n"
     "See docs/tour.md.\n";

@@ -223,7 +223,7 @@ int backend_main(const std::string& workspace, const std::string& lessons, doubl
   // Every check file compiled once, before the first fork.
   for (auto& ex : engine.catalog().exercises) engine.load_checks(ex);
   Limits limits;
-  limits.real_seconds = time_limit;
+  limits.cpu_seconds = time_limit;
   Backend backend(engine, ws, limits);
   if (!write_line("{\"id\":0,\"type\":\"ready\"}")) return 0;
   backend.warm_up();

@@ -83,4 +83,36 @@ expect_out '^PASS fsbox'
 expect_out '^PASS procbox'
 expect_out '2 of 3 exercises pass'
 
+case_ "a check starved of CPU on a busy machine is judged by its CPU time"
+# The file computes 0.3 s of CPU time at load (os.clock), in each of its two
+# checks, under --time-limit 1, on one CPU shared with three busy loops: each
+# check takes well over 1 s of real time, and still passes (the real-time
+# backstop is 3 * 1 + 5 s).
+if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then
+  cat > "$TMP/compute.lua" <<'EOF'
+local c = os.clock()
+while os.clock() - c < 0.3 do end
+local main = async(function() await(asyncio.sleep(1)); return 42 end)
+return { main = main }
+EOF
+  hogs=()
+  for _ in 1 2 3; do
+    taskset -c 0 sh -c 'while :; do :; done' &
+    hogs+=($!)
+  done
+  start=$(date +%s%N)
+  out=$(taskset -c 0 "$LUASYNC" learn check target --lessons "$FIX/lessons" --file "$TMP/compute.lua" --time-limit 1 2>&1) \
+    && rc=0 || rc=$?
+  elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  kill "${hogs[@]}"
+  wait "${hogs[@]}" 2>/dev/null || true
+  expect_rc 0
+  expect_out '^PASS target'
+  # The proof that the checks were starved: together they took more real
+  # time than twice the limit.
+  [ "$elapsed_ms" -gt 2000 ] && ok || fail "only ${elapsed_ms} ms: the checks were not starved"
+else
+  echo "(taskset is missing: the starved-check case is skipped)"
+fi
+
 finish
