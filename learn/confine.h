@@ -36,6 +36,7 @@
 // others hold without it; `luasync grade` then says so on stderr.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,13 @@ void confine_prepare(const Confinement& c);
 // false with a message if one that should work failed (the caller must not
 // go on: fail closed).
 bool confine(const Confinement& c, std::string* err);
+
+// Nanoseconds the threads of process pid (0: this one) have spent runnable
+// but waiting for a CPU (the second field of /proc/PID/task/*/schedstat), or
+// 0 when the kernel does not say. A real-time backstop moves later by it, so
+// that a process starved of CPU on a busy machine is not taken for one that
+// waits forever. Async-signal-safe (no allocation).
+uint64_t cpu_wait_ns(int pid);
 
 // The luasync binary (/proc/self/exe, resolved once).
 const std::string& self_exe_path();

@@ -263,14 +263,15 @@ size_t GradePool::busy() const {
 }
 
 // A worker answers within the Runner's own limits (each check at most the
-// real-time backstop plus a second before its child is killed); this is only a
-// backstop for a worker that stopped answering altogether, renewed whenever
-// it sends something.
+// real-time backstop, moved later by up to kMaxStarvedBackstops more when
+// its child is starved of CPU, plus a second before its child is killed);
+// this is only a backstop for a worker that stopped answering altogether,
+// renewed whenever it sends something.
 void GradePool::renew_deadline(Worker& w) {
   size_t checks = 0;
   for (const auto& f : w.inflight) checks += f.job.ex->checks.size() + 1;
-  w.deadline = now_ms() + static_cast<uint64_t>((limits_.wall_seconds() + 2.0) * 1000.0 * static_cast<double>(checks)) +
-               10000;
+  double per_check = (kMaxStarvedBackstops + 1) * limits_.wall_seconds() + 2.0;
+  w.deadline = now_ms() + static_cast<uint64_t>(per_check * 1000.0 * static_cast<double>(checks)) + 10000;
 }
 
 void GradePool::send(Worker& w, PoolJob job, int attempts) {

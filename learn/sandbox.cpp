@@ -104,9 +104,19 @@ WorkerBudget g_workers;
 // a backstop for waits. The real clock (vDSO) is read often; the CPU time (a
 // system call) only once enough real time has passed for the CPU budget to
 // be spent. The loop's thread and the workers call time_over().
+//
+// The backstop moves later by the time this process's threads spent waiting
+// for a CPU (cpu_wait_ns), read only when it is reached: a check starved on
+// a busy machine gets the same result as on an idle one. The wait grows
+// only while a thread could run, that is, while the CPU budget is being
+// spent: it is bounded by that budget times the load; kMaxStarvedBackstops
+// bounds it anyway.
 struct TimeBudget {
-  std::atomic<uint64_t> look_ns{UINT64_MAX};  // real time of the next look at the CPU time
-  uint64_t wall_end_ns = UINT64_MAX;
+  std::atomic<uint64_t> look_ns{UINT64_MAX};     // real time of the next look at the CPU time
+  std::atomic<uint64_t> wall_end_ns{UINT64_MAX}; // the backstop, moved by the waits seen so far
+  uint64_t wall_start_ns = 0;
+  uint64_t wall_ns = UINT64_MAX;  // the backstop's length
+  uint64_t wait_start_ns = 0;     // cpu_wait_ns(0) when the check began
   uint64_t cpu_start_ns = 0;
   uint64_t cpu_ns = UINT64_MAX;  // the CPU budget
 };
@@ -118,16 +128,28 @@ uint64_t process_cpu_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// Whether the real-time backstop has passed at `now`, with the waits for a
+// CPU taken off.
+bool wall_over(uint64_t now) {
+  if (now <= g_time.wall_end_ns.load(std::memory_order_relaxed)) return false;
+  uint64_t wait = cpu_wait_ns(0);
+  uint64_t waited = wait - std::min(wait, g_time.wait_start_ns);
+  uint64_t end = g_time.wall_start_ns + g_time.wall_ns + std::min(waited, kMaxStarvedBackstops * g_time.wall_ns);
+  if (now > end) return true;
+  g_time.wall_end_ns.store(end, std::memory_order_relaxed);
+  return false;
+}
+
 bool time_over() {
   uint64_t now = uv_hrtime();
   if (now <= g_time.look_ns.load(std::memory_order_relaxed)) return false;
-  if (now > g_time.wall_end_ns) return true;
   uint64_t used = process_cpu_ns() - g_time.cpu_start_ns;
   if (used >= g_time.cpu_ns) return true;
+  if (wall_over(now)) return true;
   // At most three threads spend it (the loop's and two workers); a
   // millisecond at least between looks.
   uint64_t next = now + std::max<uint64_t>((g_time.cpu_ns - used) / 3, 1'000'000);
-  g_time.look_ns.store(std::min(next, g_time.wall_end_ns), std::memory_order_relaxed);
+  g_time.look_ns.store(std::min(next, g_time.wall_end_ns.load(std::memory_order_relaxed)), std::memory_order_relaxed);
   return false;
 }
 
@@ -405,7 +427,10 @@ void reset_budgets() {
   g.ticks = 0;
   g.tick_limit = g.limits.instructions / kHookEvery;
   uint64_t now = uv_hrtime();
-  g_time.wall_end_ns = now + static_cast<uint64_t>(g.limits.wall_seconds() * 1e9);
+  g_time.wall_start_ns = now;
+  g_time.wall_ns = static_cast<uint64_t>(g.limits.wall_seconds() * 1e9);
+  g_time.wall_end_ns = now + g_time.wall_ns;
+  g_time.wait_start_ns = cpu_wait_ns(0);
   g_time.cpu_ns = static_cast<uint64_t>(g.limits.cpu_seconds * 1e9);
   g_time.cpu_start_ns = process_cpu_ns();
   g_time.look_ns = now + g_time.cpu_ns / 3;
@@ -1358,8 +1383,25 @@ Confinement sandbox_confinement(const std::vector<SandboxJob>& jobs, int first, 
 }
 
 namespace {
-// `learn exec`'s real-time backstop (a parent stands in for it in a check).
+// `learn exec`'s real-time backstop (a parent stands in for it in a check),
+// moved later by the time it waited for a CPU (as a check's: wall_over), at
+// most kMaxStarvedBackstops times its length.
+struct ExecAlarm {
+  uint64_t wait_seen = 0;  // cpu_wait_ns(0) when last armed
+  uint64_t credit = 0, max_credit = 0;
+};
+ExecAlarm g_alarm;
+
 void exec_alarm(int) {
+  uint64_t wait = cpu_wait_ns(0);
+  uint64_t more = wait > g_alarm.wait_seen ? wait - g_alarm.wait_seen : 0;
+  if (more >= 10'000'000 && g_alarm.credit < g_alarm.max_credit) {
+    more = std::min(more, g_alarm.max_credit - g_alarm.credit);
+    g_alarm.credit += more;
+    g_alarm.wait_seen = wait;
+    arm_timer(ITIMER_REAL, static_cast<double>(more) / 1e9);
+    return;
+  }
   static const char msg[] = "luasync: stopped: this program took more than its limit of real time\n";
   if (::write(2, msg, sizeof msg - 1) < 0) _exit(kExitRealTime);
   _exit(kExitRealTime);
@@ -1388,8 +1430,11 @@ int sandbox_exec(Engine& engine, const std::string& code, const std::vector<std:
   }
   // Its real-time backstop comes well before its check's (3 S + 5 s), so
   // that a check waiting for it goes on and ends on its own limit.
+  double alarm = 2 * limits.cpu_seconds + 2;
+  g_alarm.wait_seen = cpu_wait_ns(0);
+  g_alarm.max_credit = static_cast<uint64_t>(kMaxStarvedBackstops * alarm * 1e9);
   std::signal(SIGALRM, exec_alarm);
-  arm_timer(ITIMER_REAL, 2 * limits.cpu_seconds + 2);
+  arm_timer(ITIMER_REAL, alarm);
   limit_address_space(limits);
   lua_State* L = engine.state();
   reset_budgets();

@@ -84,6 +84,11 @@ struct Limits {
   double wall_seconds() const { return 3 * cpu_seconds + 5; }
 };
 
+// The real-time backstops (Limits::wall_seconds, the parent's kill, `learn
+// exec`'s alarm) move later by the time the check's threads spent waiting
+// for a CPU (cpu_wait_ns, confine.h), by at most this many backstops.
+constexpr int kMaxStarvedBackstops = 30;
+
 enum class Mode { Check, Run };
 
 struct SandboxJob {
