@@ -22,6 +22,7 @@ PACKAGES=(
   libh2o-dev libssl-dev         # HTTP server (h2o's libuv build; its headers include OpenSSL's)
   libjansson-dev                # JSON (asyncio.json, response:json())
   libwslay-dev                  # websockets (http.ws_connect, request:upgrade_websocket)
+  python3                       # the unwind lint (tools/unwind_lint)
   openssl python3-websockets    # TLS and websocket tests: openssl s_server/s_client, an independent websocket peer
   libseccomp-dev                # the lesson sandbox's system-call filter
   libgtest-dev                  # C++ unit tests
