@@ -468,7 +468,7 @@ struct ExecutorBox {
 };
 
 int executor_gc(lua_State* L) {
-  auto* box = static_cast<ExecutorBox*>(lua_touserdata(L, 1));
+  auto* box = static_cast<ExecutorBox*>(luaL_checkudata(L, 1, kExecutorMT));
   delete box->pool;
   box->pool = nullptr;
   return 0;
@@ -712,7 +712,7 @@ struct PortBox {
 };
 
 int port_gc(lua_State* L) {
-  auto* box = static_cast<PortBox*>(lua_touserdata(L, 1));
+  auto* box = static_cast<PortBox*>(luaL_checkudata(L, 1, kPortMT));
   if (box->port) box->port->release();
   box->port = nullptr;
   return 0;

@@ -798,7 +798,7 @@ static int l_file_close_now(lua_State* L) {
 }
 
 static int l_file_gc(lua_State* L) {
-  auto* box = static_cast<FileBox*>(lua_touserdata(L, 1));
+  auto* box = static_cast<FileBox*>(luaL_checkudata(L, 1, kFileMT));
   if (File* f = box->f) {
     box->f = nullptr;
     if (f->loop()) f->close_when_idle(L);

@@ -699,7 +699,7 @@ int l_session_close(lua_State* L) {
 }
 
 int l_session_gc(lua_State* L) {
-  session_close(L, static_cast<Session**>(lua_touserdata(L, 1)));
+  session_close(L, static_cast<Session**>(luaL_checkudata(L, 1, kSessionMT)));
   return 0;
 }
 
@@ -1016,7 +1016,7 @@ void transfer_free(lua_State* L, Transfer* t) {
 }
 
 int l_transfer_gc(lua_State* L) {
-  auto** slot = static_cast<Transfer**>(lua_touserdata(L, 1));
+  auto** slot = static_cast<Transfer**>(luaL_checkudata(L, 1, kTransferMT));
   if (*slot) transfer_free(L, *slot);
   *slot = nullptr;
   return 0;

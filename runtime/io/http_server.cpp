@@ -693,7 +693,7 @@ int l_ex_connected(lua_State* L) {
 }
 
 int l_ex_gc(lua_State* L) {
-  auto** slot = static_cast<Exchange**>(lua_touserdata(L, 1));
+  auto** slot = static_cast<Exchange**>(luaL_checkudata(L, 1, kExchangeMT));
   Exchange* ex = *slot;
   if (!ex) return 0;
   *slot = nullptr;
@@ -978,7 +978,7 @@ int l_server_stats(lua_State* L) {
 }
 
 int l_server_gc(lua_State* L) {
-  auto** slot = static_cast<Server**>(lua_touserdata(L, 1));
+  auto** slot = static_cast<Server**>(luaL_checkudata(L, 1, kServerMT));
   Server* s = *slot;
   if (!s) return 0;
   *slot = nullptr;

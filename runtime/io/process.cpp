@@ -195,7 +195,7 @@ static int l_process_close(lua_State* L) {
 }
 
 static int l_process_gc(lua_State* L) {
-  auto** box = static_cast<Process**>(lua_touserdata(L, 1));
+  auto** box = static_cast<Process**>(luaL_checkudata(L, 1, kProcessMT));
   if (Process* p = *box) {
     *box = nullptr;
     p->release();

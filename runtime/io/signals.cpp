@@ -105,7 +105,7 @@ struct WatcherBox {
 };
 
 int l_watcher_gc(lua_State* L) {
-  auto* box = static_cast<WatcherBox*>(lua_touserdata(L, 1));
+  auto* box = static_cast<WatcherBox*>(luaL_checkudata(L, 1, kWatcherMT));
   if (box->w) {
     SignalWatcher* w = box->w;
     box->w = nullptr;

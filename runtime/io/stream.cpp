@@ -736,7 +736,8 @@ static int l_reader_tostring(lua_State* L) {
 }
 
 static int l_box_gc(lua_State* L) {
-  auto* box = static_cast<StreamBox*>(lua_touserdata(L, 1));
+  auto* box = static_cast<StreamBox*>(luaL_testudata(L, 1, kReaderMT));
+  if (!box) box = static_cast<StreamBox*>(luaL_checkudata(L, 1, kWriterMT));
   if (Stream* s = box->s) {
     box->s = nullptr;
     s->box_collected(box);

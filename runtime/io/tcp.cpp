@@ -258,12 +258,14 @@ class Server final : public IoObject {
 
 void server_connection_closed(Server* srv) { srv->connection_closed(); }
 
+// The server of the userdata at 1; nullptr once it was finalized (its __gc
+// called by hand), which every method treats as closed.
 static Server* check_server(lua_State* L) {
   Server* s = *static_cast<Server**>(luaL_checkudata(L, 1, kServerMT));
   return s;
 }
 
-static bool server_usable(Server* s) { return s->loop() != nullptr; }
+static bool server_usable(Server* s) { return s && s->loop() != nullptr; }
 
 static int l_server_close(lua_State* L) {
   Server* s = check_server(L);
@@ -301,7 +303,7 @@ static int l_start_serving(lua_State* L) {
 
 static int l_server_index(lua_State* L) {
   Server* s = check_server(L);
-  const char* key = lua_tostring(L, 2);
+  const char* key = s ? lua_tostring(L, 2) : nullptr;
   if (key && std::strcmp(key, "port") == 0) {
     lua_pushinteger(L, s->port());
     return 1;
@@ -331,7 +333,7 @@ static int l_server_tostring(lua_State* L) {
 }
 
 static int l_server_gc(lua_State* L) {
-  auto** box = static_cast<Server**>(lua_touserdata(L, 1));
+  auto** box = static_cast<Server**>(luaL_checkudata(L, 1, kServerMT));
   if (Server* s = *box) {
     *box = nullptr;
     s->release();

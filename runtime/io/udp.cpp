@@ -354,7 +354,7 @@ int l_transport_tostring(lua_State* L) {
 }
 
 int l_transport_gc(lua_State* L) {
-  auto** box = static_cast<Datagram**>(lua_touserdata(L, 1));
+  auto** box = static_cast<Datagram**>(luaL_checkudata(L, 1, kTransportMT));
   if (Datagram* d = *box) {
     *box = nullptr;
     if (d->loop()) d->close();

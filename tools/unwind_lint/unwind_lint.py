@@ -491,7 +491,7 @@ def main():
     if a.dump:
         dumps = a.dump
     elif a.build:
-        dumps = dump_sources(a.build, source, os.path.join(a.build, 'unwind-lint'), a.jobs,
+        dumps = dump_sources(a.build, source, os.path.abspath(os.path.join(a.build, 'unwind-lint')), a.jobs,
                              lambda m: print(m, file=sys.stderr))
     else:
         ap.error('--build or --dump is required')
