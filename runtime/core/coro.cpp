@@ -370,6 +370,7 @@ static int l_iscoroutinefunction(lua_State* L) {
 
 static int l_coro_tostring(lua_State* L) {
   Coro* c = to_coro(L, 1);
+  if (!c) arg_error(L, 1, "coroutine object");
   push_coro_label(L, 1);
   const char* state = c->state == Coro::Created ? "created" : c->state == Coro::Running ? "running" : "done";
   lua_pushfstring(L, "<coroutine %s (%s)>", lua_tostring(L, -1), state);

@@ -136,9 +136,18 @@ static int l_loop_tostring(lua_State* L) {
   return 1;
 }
 
+// The loop's finalizer. Lua calls it once, when nothing can reach the loop
+// (or the state closes); a script can also reach it (debug.getmetatable) and
+// call it on anything, any number of times: it checks its argument, refuses
+// the running loop, and leaves a finalized loop without a metatable, so that
+// nothing can use it or finalize it again (a Runner checks for that).
 static int l_loop_gc(lua_State* L) {
-  auto* loop = static_cast<Loop*>(lua_touserdata(L, 1));
+  auto* loop = static_cast<Loop*>(luaL_checkudata(L, 1, kLoopMT));
+  if (runtime(L)->loop == loop) return luaL_error(L, "the running event loop cannot be finalized");
+  loop->close(L);  // idempotent: the I/O layers let go of it first
   loop->~Loop();
+  lua_pushnil(L);
+  lua_setmetatable(L, 1);
   return 0;
 }
 

@@ -43,7 +43,20 @@ struct Runner {
   bool running = false;
 };
 
-Runner* check_runner(lua_State* L) { return static_cast<Runner*>(luaL_checkudata(L, 1, kRunnerMT)); }
+Runner* check_runner(lua_State* L) {
+  auto* r = static_cast<Runner*>(luaL_checkudata(L, 1, kRunnerMT));
+  if (r->loop) {
+    // Its loop was finalized (its __gc called by hand, or collected first
+    // at the state's close): the runner cannot use it any more.
+    lua_getiuservalue(L, 1, RUV_LOOP);
+    if (!luaL_testudata(L, -1, kLoopMT)) {
+      r->loop = nullptr;
+      r->closed = true;
+    }
+    lua_pop(L, 1);
+  }
+  return r;
+}
 
 // The to-be-closed value of a run: whatever way run() ends, its loop stops
 // being the running one.
@@ -152,7 +165,7 @@ int l_get_loop(lua_State* L) {
 // A runner nobody closed: closed when collected, if no loop is running then
 // (else its loop's own finalizer releases what it holds).
 int l_gc(lua_State* L) {
-  auto* r = static_cast<Runner*>(lua_touserdata(L, 1));
+  Runner* r = check_runner(L);
   if (r->closed || !r->loop || r->loop->closed() || runtime(L)->loop) return 0;
   runtime(L)->loop = r->loop;
   loop_shutdown(L, r->loop);

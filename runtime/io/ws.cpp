@@ -93,6 +93,10 @@ int l_gc(lua_State* L) {
   if (c->ctx) wslay_event_context_free(c->ctx);
   c->ctx = nullptr;
   c->~Core();
+  // Finalized (a script can call __gc by hand, twice): no metatable, so no
+  // method takes it and Lua does not finalize it again.
+  lua_pushnil(L);
+  lua_setmetatable(L, 1);
   return 0;
 }
 
