@@ -13,7 +13,9 @@ namespace luasync {
 class LuaRef {
  public:
   LuaRef() = default;
-  // Pops the value on top of L's stack and keeps it.
+  // Pops the value on top of L's stack and keeps it. The reference is
+  // released through L: L must outlive it (a task's thread may not: the
+  // I/O layers anchor from the main thread with io_ref, io.h).
   static LuaRef pop(lua_State* L) { return LuaRef(L, luaL_ref(L, LUA_REGISTRYINDEX)); }
   // Keeps a copy of the value at idx (the stack is unchanged).
   static LuaRef at(lua_State* L, int idx) {

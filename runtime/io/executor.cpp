@@ -749,7 +749,8 @@ Port* loop_port(lua_State* L, int loop_idx, Loop* loop) {
   auto* port = new Port(loop);
   port->hold();
   box->port = port;
-  port->futures = LuaRef::pop(L);
+  port->futures = io_ref(L, -1);  // from the main thread: L may be a task's, collected first
+  lua_pop(L, 1);
   lua_pop(L, 2);
   int r = port->start();
   if (r < 0) {
@@ -949,8 +950,7 @@ int l_set_default_executor(lua_State* L) {
   Loop* loop = check_loop(L, 1);
   luaL_checkudata(L, 2, kExecutorMT);
   Port* port = loop_port(L, 1, loop);
-  lua_pushvalue(L, 2);
-  port->default_executor = LuaRef::pop(L);
+  port->default_executor = io_ref(L, 2);
   return 0;
 }
 

@@ -70,7 +70,11 @@ class SignalWatcher final : public IoObject {
 
   bool live(Loop* loop) const { return !closed_ && this->loop() == loop; }
   // Takes the table {fn, args..., n = count} on top of L's stack.
-  void set_callback(lua_State* L) { callback_ = LuaRef::pop(L); }
+  // (Anchored from the main thread: L may be a task's, collected first.)
+  void set_callback(lua_State* L) {
+    callback_ = io_ref(L, -1);
+    lua_pop(L, 1);
+  }
 
  protected:
   void on_events(lua_State* L, uint32_t events) override {
