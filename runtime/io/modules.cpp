@@ -143,12 +143,15 @@ void register_modules(lua_State* L) {
   }
   int i = 0;
   for (const EmbeddedChunk* c = embedded_module_chunks(); c->name; c++, i++) {
-    // "@[asyncio]/http.lua" -> "asyncio.http"
-    std::string base = std::strrchr(c->name, '/') + 1;
-    base.resize(base.size() - 4);
+    // "@[asyncio]/http.lua" -> "asyncio.http" (Lua strings only: no C++
+    // object live across a call that raises)
+    const char* base = std::strrchr(c->name, '/') + 1;
+    lua_pushliteral(L, "asyncio.");
+    lua_pushlstring(L, base, std::strlen(base) - 4);
+    lua_concat(L, 2);
     lua_pushinteger(L, i);
     push_closure<load_embedded>(L, 1);
-    lua_setfield(L, -2, ("asyncio." + base).c_str());
+    lua_settable(L, -3);
   }
   lua_pop(L, 1);
 }

@@ -221,6 +221,13 @@ def parse(path):
     return funcs
 
 
+# lua_pushcclosure with no upvalue pushes a light C function: no allocation.
+LIGHT_CFUNCTION = re.compile(r'lua_pushcclosure \(.*, 0\);$')
+# Placement delete (void*, void*): what a throwing constructor under a
+# placement new runs; it does nothing. (Sized delete has a number second.)
+PLACEMENT_DELETE = re.compile(r'operator delete \([\w.$]+, (?!\d)[\w.$&>-]+\);$')
+
+
 def callee_of(text):
     t = re.sub(r'\[[^\]]*\]\s*', '', text)
     m = CALL.match(t)
@@ -228,6 +235,8 @@ def callee_of(text):
         return None
     c = m.group(1).strip()
     if c in ('if', 'switch') or c.startswith(('if ', 'goto', 'return', 'switch', '#', 'MEM')) or '=' in c:
+        return None
+    if c == 'lua_pushcclosure' and LIGHT_CFUNCTION.search(t):
         return None
     return c
 
@@ -260,10 +269,12 @@ def cleanup_of(f, lp):
             if '__builtin_eh_dispatch' in text or '__cxa_begin_catch' in text:
                 kind = 'catch'
             c = callee_of(text)
+            if c and PLACEMENT_DELETE.search(re.sub(r'\[[^\]]*\]\s*', '', text)):
+                continue
             if c and not NOOP_CLEANUP.search(c):
                 calls.append(c)
             elif not c and 'CLOBBER' not in text \
-                    and not text.startswith(('goto', 'return', 'if ', 'resx')) \
+                    and not text.startswith(('goto', 'return', 'if ', 'else', 'resx')) \
                     and '__builtin' not in text and not re.match(r'^_\d+ = ', text):
                 calls.append('<store>')  # e.g. an inlined guard resetting a flag
         todo.extend(successors(f, b))
@@ -411,6 +422,9 @@ def read_known(path):
     return known
 
 
+TRAMPOLINES = ('luasync::trampoline<', 'luasync::ktrampoline<')
+
+
 def report(res, allowlist, known_path, write_known):
     allowed, errors = read_allowlist(allowlist)
     used = set()
@@ -455,6 +469,8 @@ def report(res, allowlist, known_path, write_known):
             mark = '  NEW' if s in new else ''
             print(f"  {s['file']}:{s['line']}: {s['callee']} (class {s['cls']}){mark}")
     for c in res['catches']:
+        if c['func'].startswith(TRAMPOLINES):
+            continue  # by design: the catch is for C++ exceptions only
         print(f"note: {c['file']}:{c['line']}: {c['func']}: a catch around {c['callee']} "
               f"never runs when Lua longjmps", file=sys.stderr)
     for e in errors:
