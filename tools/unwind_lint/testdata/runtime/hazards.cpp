@@ -44,6 +44,14 @@ int l_oom_only(lua_State* L) {
   return 1;
 }
 
+int l_light_function(lua_State* L) {
+  std::string s = "x";
+  lua_pushcfunction(L, l_oom_only);  // no upvalue: a light C function, no allocation
+  lua_pushinteger(L, static_cast<lua_Integer>(s.size()));
+  lua_pushcclosure(L, l_oom_only, 1);  // expect: B
+  return 2;
+}
+
 int l_scoped(lua_State* L) {
   size_t len;
   {
@@ -64,7 +72,7 @@ void unreachable(lua_State* L) {
 
 extern "C" int luaopen_hazards(lua_State* L) {
   const luaL_Reg fns[] = {{"a", l_string_across_check}, {"b", l_guard_across_call},
-                          {"c", l_transitive}, {"d", l_oom_only}, {"e", l_scoped},
+                          {"c", l_transitive}, {"d", l_oom_only}, {"e", l_scoped}, {"f", l_light_function},
                           {nullptr, nullptr}};
   luaL_newlib(L, fns);
   return 1;
