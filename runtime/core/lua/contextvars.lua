@@ -208,6 +208,10 @@ entered only once at a time.
 --]]
 function Context:run(fn, ...)
   check_ctx(self, "run")
+  local mt = getmetatable(fn)
+  if type(fn) ~= "function" and not (type(mt) == "table" and rawget(mt, "__call")) then
+    error("bad argument #1 to 'run' (function expected, got " .. type(fn) .. ")", 2)
+  end
   if self._entered then
     error("cannot enter context: " .. tostring(self) .. " is already entered", 2)
   end

@@ -116,6 +116,9 @@ end
 local function parse_query(q)
   local args = {}
   if q == nil or q == "" then return args end
+  if type(q) ~= "string" then
+    error("bad argument #1 to 'parse_query' (string expected, got " .. type(q) .. ")", 2)
+  end
   for pair in q:gmatch("[^&]+") do
     local k, v = pair:match("^([^=]*)=?(.*)$")
     args[urldecode(k)] = urldecode(v)

@@ -82,6 +82,10 @@ end
 
 -- httpbin.bytes(n): the body of /bytes/<n> as one string.
 function httpbin.bytes(n)
+  if math.type(n) ~= "integer" or n < 0 then
+    error("bad argument #1 to 'bytes' (non-negative integer expected, got "
+          .. (math.type(n) == "float" and "float" or type(n)) .. ")", 2)
+  end
   local b = random_block()
   return b:rep(n // BLOCK_SIZE) .. b:sub(1, n % BLOCK_SIZE)
 end
