@@ -16,6 +16,7 @@
 #include "future.h"
 #include "io.h"
 #include "options.h"
+#include "scope.h"
 #include "trampoline.h"
 
 namespace luasync {
@@ -655,8 +656,9 @@ template <class Setup>
 static int run_op(lua_State* L, const char* fname, FsOp::Kind kind, Setup setup) {
   Loop* loop = io_loop(L, fname);
   const char* path = check_path(L, 1);
+  IoHold& hold = *push_scoped<IoHold>(L);  // released on return and on error
   auto* op = new FsOp(loop, kind, path);
-  IoHold hold(op);
+  hold.hold(op);
   setup(op);
   op->start(L);
   return 1;

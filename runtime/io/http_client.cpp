@@ -837,37 +837,38 @@ int l_session_request(lua_State* L) {
   size_t body_len = 0;
   const char* body = has_body ? lua_tolstring(L, 5, &body_len) : nullptr;
   if (has_body) t->body = main_ref(L, 5);
-  std::string m = method;
-  if (m == "GET" && !has_body) {
+  // (No C++ object lives from here on: luaL_len below may raise, from a
+  // __len of the header table.)
+  bool post = std::strcmp(method, "POST") == 0;
+  if (std::strcmp(method, "GET") == 0 && !has_body) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  } else if (m == "HEAD") {
+  } else if (std::strcmp(method, "HEAD") == 0) {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
   } else {
-    if (m == "POST" || has_body) {
+    if (post || has_body) {
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_len));
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, has_body ? body : "");
     }
-    if (m != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    if (!post) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
   }
 
-  // Headers: the caller's, plus "Expect:" (no 100-continue round trip).
-  curl_slist* hl = nullptr;
+  // Headers: the caller's, plus "Expect:" (no 100-continue round trip). The
+  // list belongs to the transfer as it grows (freed with it on an error).
   if (lua_istable(L, 4)) {
     lua_Integer n = luaL_len(L, 4);
     for (lua_Integer i = 1; i <= n; i++) {
       lua_rawgeti(L, 4, i);
       const char* h = lua_tostring(L, -1);
       if (h) {
-        curl_slist* nl = curl_slist_append(hl, h);
-        if (nl) hl = nl;
+        curl_slist* nl = curl_slist_append(t->req_headers, h);
+        if (nl) t->req_headers = nl;
       }
       lua_pop(L, 1);
     }
   }
-  curl_slist* nl = curl_slist_append(hl, "Expect:");
-  if (nl) hl = nl;
-  t->req_headers = hl;
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
+  curl_slist* nl = curl_slist_append(t->req_headers, "Expect:");
+  if (nl) t->req_headers = nl;
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->req_headers);
 
   if (timeout > 0) t->timer_id = s->loop->add_native_timer(s->loop->time() + timeout, on_timeout, id_data(t->id));
   s->start(t);

@@ -823,11 +823,11 @@ int l_listen(lua_State* L) {
   if (!loop) luaL_error(L, "http.serve: no running event loop (call it inside asyncio.run)");
   if (port < 0 || port > 65535) luaL_argerror(L, 2, "port between 0 and 65535 expected");
 
-  std::string h = host;
-  if (h == "localhost") h = "127.0.0.1";
+  // (No C++ object lives in this frame: the errors below are longjmps.)
+  const char* h = std::strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
   struct sockaddr_storage addr;
-  if (uv_ip4_addr(h.c_str(), static_cast<int>(port), reinterpret_cast<struct sockaddr_in*>(&addr)) != 0 &&
-      uv_ip6_addr(h.c_str(), static_cast<int>(port), reinterpret_cast<struct sockaddr_in6*>(&addr)) != 0)
+  if (uv_ip4_addr(h, static_cast<int>(port), reinterpret_cast<struct sockaddr_in*>(&addr)) != 0 &&
+      uv_ip6_addr(h, static_cast<int>(port), reinterpret_cast<struct sockaddr_in6*>(&addr)) != 0)
     luaL_error(L, "http.serve: bad host '%s' (an IP address or \"localhost\" expected)", host);
 
   // SIGPIPE would kill the process when a client goes away mid-response.

@@ -89,12 +89,24 @@ class IoObject {
   int holds_ = 0;
 };
 
-// Holds an object for a C++ scope (while a C function sets it up, an error
-// may unwind it: the object is then freed if nothing else refers to it).
+// Holds an object while a C function sets it up: an error may unwind it, and
+// the object is then freed if nothing else refers to it. A Lua error is a
+// longjmp that runs no destructor, so in a C function it is to-be-closed
+// state (bind/scope.h), made before the object:
+//   IoHold& hold = *push_scoped<IoHold>(L);
+//   auto* c = new Connector(...);
+//   hold.hold(c);
 struct IoHold {
-  IoObject* obj;
+  IoObject* obj = nullptr;
+  IoHold() = default;
   explicit IoHold(IoObject* o) : obj(o) { obj->hold(); }
-  ~IoHold() { obj->release(); }
+  void hold(IoObject* o) {
+    o->hold();
+    obj = o;
+  }
+  ~IoHold() {
+    if (obj) obj->release();
+  }
   IoHold(const IoHold&) = delete;
   IoHold& operator=(const IoHold&) = delete;
 };

@@ -20,6 +20,7 @@
 #include "task.h"
 #include "traceback.h"
 #include "udp.h"
+#include "scope.h"
 #include "trampoline.h"
 
 namespace luasync {
@@ -566,7 +567,8 @@ class Starter final : public AddrRequest {
       srv = nullptr;
     }
     if (!srv) return fail(L, r, true);
-    IoHold hold(srv);
+    // No hold needed: its listening handle keeps srv alive until its box
+    // holds it, or until the loop closes if an error comes first.
     fut_.push(L);
     fut_.reset();
     handler.push(L);
@@ -632,10 +634,11 @@ static int l_open_connection(lua_State* L) {
   const char* host = lua_isnil(L, 1) ? "localhost" : luaL_checkstring(L, 1);
   const char* port = check_port(L, 2, false);
   size_t limit = opt_limit(L, 3);
+  IoHold& hold = *push_scoped<IoHold>(L);  // released on return and on error
   push_new_future(L);
   future_set_label(L, -1, "connect");  // named in timelines
   auto* c = new Connector(loop, host, port, limit);
-  IoHold hold(c);
+  hold.hold(c);
   c->set_future(L, -1);
   c->on_done(L, -1, Connector::future_done);
   c->start(L);
@@ -651,10 +654,11 @@ static int l_start_server(lua_State* L) {
   const char* port = check_port(L, 3, true);
   size_t limit = opt_limit(L, 4);
   int backlog = opt_backlog(L, 4);
+  IoHold& hold = *push_scoped<IoHold>(L);  // released on return and on error
   push_new_future(L);
   future_set_label(L, -1, "start_server");  // named in timelines
   auto* st = new Starter(loop, host, port, limit, backlog);
-  IoHold hold(st);
+  hold.hold(st);
   st->handler = io_ref(L, 1);
   st->set_future(L, -1);
   st->start(L);
