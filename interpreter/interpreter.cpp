@@ -4,6 +4,7 @@
 #include <uv.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "asyncio_lib.h"
@@ -70,6 +71,47 @@ static void create_arg_table(lua_State* L, const RunOptions& opts) {
   lua_setglobal(L, "arg");
 }
 
+// The allocation-failure test (tests/cli/alloc_fail.sh, issue 11): with
+// LUASYNC_TEST_FAIL_ALLOC=N in the environment, the Nth allocation the script
+// makes (counted from when it starts) fails as if memory ran out, and so does
+// the next one (Lua retries a failed allocation once after an emergency
+// collection: that retry fails too, so the error is raised), then all succeed;
+// with LUASYNC_TEST_FAIL_ALLOC=count, the number it made is printed on
+// stderr at the end. Nothing changes without the variable (the allocator is
+// swapped only then), and the state keeps luaL_newstate's realloc/free.
+namespace {
+
+struct FailAlloc {
+  unsigned long long made = 0;
+  unsigned long long fail_at = 0;  // 0: only count
+};
+FailAlloc g_fail_alloc;
+
+void* failing_alloc(void*, void* ptr, size_t osize, size_t nsize) {
+  if (nsize == 0) {
+    std::free(ptr);
+    return nullptr;
+  }
+  // A new block (ptr is null; osize is then a type tag) or a growing one can
+  // fail; Lua relies on shrinking never failing.
+  if (ptr == nullptr || nsize > osize) {
+    unsigned long long n = ++g_fail_alloc.made;
+    if (g_fail_alloc.fail_at && (n == g_fail_alloc.fail_at || n == g_fail_alloc.fail_at + 1)) return nullptr;
+  }
+  return std::realloc(ptr, nsize);
+}
+
+// Installs the failing allocator if the environment asks for it.
+bool arm_fail_alloc(lua_State* L) {
+  const char* v = std::getenv("LUASYNC_TEST_FAIL_ALLOC");
+  if (!v || !*v) return false;
+  g_fail_alloc.fail_at = std::strcmp(v, "count") == 0 ? 0 : std::strtoull(v, nullptr, 10);
+  lua_setallocf(L, failing_alloc, nullptr);
+  return true;
+}
+
+}  // namespace
+
 int run_program(const RunOptions& opts) {
   lua_State* L = new_state(opts);
   if (!L) {
@@ -117,8 +159,11 @@ int run_program(const RunOptions& opts) {
     int nargs = 0;
     for (size_t i = opts.first_arg; i < opts.argv.size(); i++, nargs++) lua_pushstring(L, opts.argv[i]);
     runtime(L)->handle_sigint = true;  // Ctrl-C cancels asyncio.run's main task (runtime/core/interrupt.h)
+    bool counting = arm_fail_alloc(L);
     bool interrupted = false;
     if (!call_chunk(L, nargs, 0, &interrupted)) rc = interrupted ? 130 : 1;  // 128 + SIGINT, as shells say
+    if (counting && g_fail_alloc.fail_at == 0)
+      std::fprintf(stderr, "luasync: %llu allocations\n", g_fail_alloc.made);
   }
   std::fflush(stdout);
   if (!record_session_finish(L) && rc == 0) rc = 1;  // --timeline / --trace output
