@@ -77,7 +77,6 @@ Loop::Loop(lua_State* L, const Options& opts) : L_(L), rt_(runtime(L)), opts_(op
     clock_ = std::make_unique<RealClock>();
   uv_loop_init(&uv_);
   uv_timer_init(&uv_, &wake_);
-  values_.init(L);
   lua_Debug ar;
   while (lua_getstack(L, base_depth_, &ar)) base_depth_++;
 }
@@ -91,6 +90,8 @@ Loop::~Loop() {
     uv_loop_close(&uv_);
   }
 }
+
+void Loop::init_values(lua_State* L) { values_.init(L); }
 
 bool Loop::set_clock_virtual(bool virtual_clock) {
   if (clock_->is_virtual() == virtual_clock) return false;

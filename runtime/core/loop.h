@@ -101,7 +101,10 @@ class Loop {
     double autojump_grace = 0.05;
   };
 
+  // Makes no Lua allocation (it cannot raise): then init_values(), which
+  // can, once the userdata's finalizer owns the loop (loop_open).
   Loop(lua_State* L, const Options& opts);
+  void init_values(lua_State* L);
   ~Loop();
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;

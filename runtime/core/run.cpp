@@ -197,7 +197,8 @@ Loop* loop_open(lua_State* L, const Loop::Options& o) {
   Runtime* rt = runtime(L);
   if (rt->loop) luaL_error(L, "asyncio.run() cannot be called from a running event loop");
   auto* loop = new (lua_newuserdatauv(L, sizeof(Loop), 0)) Loop(L, o);
-  luaL_setmetatable(L, kLoopMT);
+  luaL_setmetatable(L, kLoopMT);  // its __gc owns it from here
+  loop->init_values(L);           // may raise (out of memory)
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, loop);  // for get_running_loop / get_loop
   rt->loop = loop;

@@ -709,17 +709,28 @@ static int l_rename(lua_State* L) {
 // "a+", each optionally with "b" (ignored).
 static int l_open(lua_State* L) {
   const char* m = luaL_optstring(L, 2, "r");
-  std::string mode;
-  for (const char* c = m; *c; c++)
-    if (*c != 'b') mode += *c;
-  int flags;
-  if (mode == "r") flags = O_RDONLY;
-  else if (mode == "w") flags = O_WRONLY | O_CREAT | O_TRUNC;
-  else if (mode == "a") flags = O_WRONLY | O_CREAT | O_APPEND;
-  else if (mode == "r+") flags = O_RDWR;
-  else if (mode == "w+") flags = O_RDWR | O_CREAT | O_TRUNC;
-  else if (mode == "a+") flags = O_RDWR | O_CREAT | O_APPEND;
-  else return luaL_argerror(L, 2, lua_pushfstring(L, "invalid mode '%s'", m));
+  // The mode without its "b"s, in a fixed buffer (no C++ object may be live
+  // across the argument error below).
+  char mode[3] = "";
+  size_t n = 0;
+  bool valid = true;
+  for (const char* c = m; *c && valid; c++)
+    if (*c != 'b') {
+      if (n < 2)
+        mode[n++] = *c;
+      else
+        valid = false;
+    }
+  mode[n] = '\0';
+  int flags = -1;
+  if (!valid) flags = -1;
+  else if (std::strcmp(mode, "r") == 0) flags = O_RDONLY;
+  else if (std::strcmp(mode, "w") == 0) flags = O_WRONLY | O_CREAT | O_TRUNC;
+  else if (std::strcmp(mode, "a") == 0) flags = O_WRONLY | O_CREAT | O_APPEND;
+  else if (std::strcmp(mode, "r+") == 0) flags = O_RDWR;
+  else if (std::strcmp(mode, "w+") == 0) flags = O_RDWR | O_CREAT | O_TRUNC;
+  else if (std::strcmp(mode, "a+") == 0) flags = O_RDWR | O_CREAT | O_APPEND;
+  if (flags < 0) return luaL_argerror(L, 2, lua_pushfstring(L, "invalid mode '%s'", m));
   return run_op(L, "open", FsOp::Kind::Open, [&](FsOp* op) {
     op->flags = flags;
     op->append = (flags & O_APPEND) != 0;

@@ -217,8 +217,13 @@ void json_encode(lua_State* L, int idx, std::string& out) { encode_value(L, lua_
 
 // ---------------------------------------------------------------- decode
 
-struct JsonDecref {
-  void operator()(json_t* j) const { json_decref(j); }
+// The parsed document while it is turned into Lua values: to-be-closed
+// (scope.h), so an error (out of memory) frees it too.
+struct JsonRoot {
+  json_t* j = nullptr;
+  ~JsonRoot() {
+    if (j) json_decref(j);
+  }
 };
 
 static void push_json(lua_State* L, json_t* j) {
@@ -268,15 +273,21 @@ static void push_json(lua_State* L, json_t* j) {
 
 bool json_decode(lua_State* L, const char* s, size_t n, JsonError* err) {
   json_error_t e;
-  std::unique_ptr<json_t, JsonDecref> root(json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e));
-  if (!root) {
-    err->message = e.text;
+  JsonRoot& root = *push_scoped<JsonRoot>(L);
+  int slot = lua_gettop(L);
+  root.j = json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+  if (!root.j) {
+    std::snprintf(err->message, sizeof err->message, "%s", e.text);
     err->line = e.line;
     err->column = e.column;
     err->position = e.position;
+    lua_closeslot(L, slot);
+    lua_settop(L, slot - 1);
     return false;
   }
-  push_json(L, root.get());  // a Lua error here frees the tree (C++ unwinding)
+  push_json(L, root.j);
+  lua_closeslot(L, slot);  // frees the tree
+  lua_remove(L, slot);
   return true;
 }
 
@@ -301,7 +312,7 @@ static int l_decode(lua_State* L) {
   JsonError err;
   if (json_decode(L, s, n, &err)) return 1;
   lua_pushnil(L);
-  lua_pushstring(L, err.message.c_str());
+  lua_pushstring(L, err.message);
   lua_pushinteger(L, err.line);
   lua_pushinteger(L, err.column);
   lua_pushinteger(L, err.position);

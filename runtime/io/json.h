@@ -25,7 +25,7 @@ void json_encode(lua_State* L, int idx, std::string& out);
 // Decodes s[0..n). On success pushes the value and returns true; on failure
 // pushes nothing, fills *err (message, line, column) and returns false.
 struct JsonError {
-  std::string message;
+  char message[160] = "";  // no destructor: lives across raising calls
   int line = 0, column = 0;
   int position = 0;
 };

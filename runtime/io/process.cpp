@@ -14,6 +14,7 @@
 #include "future.h"
 #include "io.h"
 #include "stream.h"
+#include "scope.h"
 #include "trampoline.h"
 
 namespace luasync {
@@ -371,6 +372,16 @@ static int l_spawn(lua_State* L) {
   StdioMode modes[3];
   for (int i = 0; i < 3; i++) modes[i] = stdio_mode(L, opts, names[i]);
 
+  // The pipes' streams until their own userdata hold them: released on
+  // return and on error (to-be-closed: a Lua error runs no C++ destructor).
+  struct PipeHolds {
+    Stream* pipes[3] = {nullptr, nullptr, nullptr};
+    ~PipeHolds() {
+      for (Stream* s : pipes)
+        if (s) s->release();
+    }
+  };
+  PipeHolds& holds = *push_scoped<PipeHolds>(L);
   // The userdata first, so that its __gc owns the process from the start
   // (a Lua error runs no C++ destructor: no guard object may hold it).
   auto** box = static_cast<Process**>(lua_newuserdatauv(L, sizeof(Process*), PROCESS_NUV));
@@ -379,7 +390,7 @@ static int l_spawn(lua_State* L) {
   auto* p = new Process(loop);
   *box = p;
   p->hold();
-  Stream* pipes[3] = {nullptr, nullptr, nullptr};
+  Stream** pipes = holds.pipes;
   int r = start_child(loop, L, prog, args, static_cast<int>(nargs), cwd, env_idx, modes, p, pipes);
   if (r < 0) {
     *box = nullptr;
@@ -396,6 +407,7 @@ static int l_spawn(lua_State* L) {
       st->start_reading();
       st->push_reader(L);
     }
+    pipes[i] = nullptr;
     st->release();  // now held by its userdata
     lua_setiuservalue(L, -2, PUV_STDIN + i);
   }

@@ -112,7 +112,7 @@ TEST_F(JsonTest, ReportsMalformedInput) {
   EXPECT_EQ(lua_gettop(L), 0) << "nothing pushed on failure";
   EXPECT_EQ(err.line, 1);
   EXPECT_GT(err.column, 0);
-  EXPECT_FALSE(err.message.empty());
+  EXPECT_NE(err.message[0], '\0');
   const char* code = R"(
     local v, msg, line, col = json.decode('[1, 2')
     assert(v == nil and type(msg) == "string" and line == 1 and col > 0)
