@@ -211,7 +211,23 @@ static int push_awaited_result(lua_State* L, int idx) {
 
 static int await_coro_k(lua_State* L, int, lua_KContext ctx) {
   reinterpret_cast<Coro*>(ctx)->state = Coro::Done;  // anchored at index 1
+  if (Runtime* rt = runtime(L); rt->await_depth > 0) rt->await_depth--;
   return lua_gettop(L) - 1;
+}
+
+// Inline awaits nested deeper than this since the task's last resume make
+// the task yield (kYieldDeep) and be resumed at once, which empties the C
+// stack (see await_value). Each nested await is one C call level of the
+// LUAI_MAXCCALLS (200) a thread may nest: 40 leave room for a pcall and a
+// metamethod at every level, and cost one yield per 40 levels.
+static constexpr int kMaxInlineDepth = 40;
+
+// Continuation after a kYieldDeep: stack [coro, body, args...], resumed with
+// no values, on a fresh C stack. Calls the body.
+static int await_deep_k(lua_State* L, int, lua_KContext ctx) {
+  runtime(L)->await_depth++;
+  callk<await_coro_k>(L, lua_gettop(L) - 2, LUA_MULTRET, ctx);
+  return await_coro_k(L, LUA_OK, ctx);
 }
 
 static int await_future_k(lua_State* L, int, lua_KContext) {
@@ -225,6 +241,17 @@ static int await_meta_k(lua_State* L, int, lua_KContext) {
   lua_settop(L, 2);
   lua_replace(L, 1);
   return await_value(L, 1);
+}
+
+// Free Lua stack slots an inline await wants before calling the body, so
+// that a chain too deep for the Lua stack fails here, with this message,
+// rather than wherever the next value is pushed.
+static constexpr int kAwaitStackReserve = 64;
+
+[[noreturn]] static void stack_overflow(lua_State* L) {
+  luaL_error(L, "stack overflow: coroutines awaiting each other nest too deep for the Lua stack "
+                "(%d values at most)", LUAI_MAXSTACK);
+  __builtin_unreachable();
 }
 
 [[noreturn]] static void not_in_task(lua_State* L) {
@@ -250,9 +277,25 @@ int await_value(lua_State* L, int idx) {
       luaL_error(L, "cannot await coroutine %s: it was already awaited (a coroutine object runs once)",
                  lua_tostring(L, -1));
     }
+    if (!lua_checkstack(L, kAwaitStackReserve)) {
+      runtime(L)->unawaited--;  // it was awaited: no "never awaited" warning
+      c->state = Coro::Done;
+      stack_overflow(L);
+    }
     int n = coro_push_call(L, 1, c);
     if (c->is_sleep) return sleep_yield<sleep_await_k>(L, lua_tonumber(L, 3));
     auto ctx = reinterpret_cast<lua_KContext>(c);
+    // The body runs inline, called from here: one more C call level. Deep
+    // chains would reach Lua's C-call limit ("C stack overflow" at 200), so
+    // past kMaxInlineDepth the task yields kYieldDeep; task_step resumes it
+    // at once (no other task runs, no loop turn), and the resumed thread
+    // continues in await_deep_k with the C stack empty again: every await
+    // still pending below is a continuation in Lua's call info list. The
+    // only limit left is the Lua stack (LUAI_MAXSTACK values).
+    if (++runtime(L)->await_depth > kMaxInlineDepth && lua_isyieldable(L)) {
+      lua_pushlightuserdata(L, &kYieldDeep);
+      return yieldk<await_deep_k>(L, 1, ctx);
+    }
     callk<await_coro_k>(L, n, LUA_MULTRET, ctx);
     return await_coro_k(L, LUA_OK, ctx);
   }

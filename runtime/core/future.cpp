@@ -5,6 +5,7 @@
 #include <new>
 
 #include "loop.h"
+#include "scope.h"
 #include "task.h"
 #include "traceback.h"
 #include "trampoline.h"
@@ -353,6 +354,21 @@ bool future_cancel(lua_State* L, int idx, int msg_idx) {
   Future* f = to_future(L, idx);
   if (f->is_task) return task_cancel(L, idx, msg_idx);
   if (f->has_cancel_handler && f->state == Future::Pending) {
+    // Handlers nest along gathers of gathers: each level is a C call level
+    // of Lua's 200. Chains through tasks stop at kMaxCancelHandlerDepth
+    // (task_cancel leaves the rest pending); a chain of bare futures that
+    // gets this deep fails with a clear error instead of a C stack overflow.
+    Runtime* rt = runtime(L);
+    if (rt->cancel_handler_depth >= kMaxCancelHandlerDepth + 20)
+      luaL_error(L, "cancel chain too deep: more than %d futures with cancel handlers (gathers) nested",
+                 kMaxCancelHandlerDepth + 20);
+    struct Depth {
+      Runtime* rt;
+      explicit Depth(Runtime* rt) : rt(rt) { rt->cancel_handler_depth++; }
+      ~Depth() { rt->cancel_handler_depth--; }
+    };
+    push_scoped<Depth>(L, rt);
+    int guard = lua_gettop(L);
     push_extra(L, idx);
     lua_getfield(L, -1, "cancel_handler");
     lua_remove(L, -2);
@@ -363,6 +379,8 @@ bool future_cancel(lua_State* L, int idx, int msg_idx) {
       lua_pushnil(L);
     lua_call(L, 2, 1);
     bool r = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    lua_closeslot(L, guard);  // before the pop (see task_cancel)
     lua_pop(L, 1);
     return r;
   }

@@ -73,6 +73,10 @@ Future* check_future(lua_State* L, int idx, const char* fname = nullptr);
 // Creates a pending Future on the running loop and pushes it.
 Future* push_new_future(lua_State* L);
 
+// How many cancel handlers (gathers) a cancellation passes through before
+// task_cancel leaves the rest of the chain pending (see future_cancel).
+inline constexpr int kMaxCancelHandlerDepth = 100;
+
 // Completion (fut is at stack index idx). These raise InvalidStateError if
 // the future is already done, like Python's.
 void future_set_result(lua_State* L, int idx, int first, int n);

@@ -7,7 +7,7 @@
 
 namespace luasync {
 
-char kYieldBare, kYieldFuture, kYieldSleep, kResumeThrow;
+char kYieldBare, kYieldFuture, kYieldSleep, kYieldDeep, kResumeThrow;
 
 static const char* class_name(ErrorClass cls) {
   switch (cls) {

@@ -27,6 +27,7 @@ struct Task;
 extern char kYieldBare;    // (kYieldBare): reschedule me (sleep(0))
 extern char kYieldFuture;  // (kYieldFuture, fut): wake me when fut is done
 extern char kYieldSleep;   // (kYieldSleep, delay): wake me after delay seconds
+extern char kYieldDeep;    // (kYieldDeep): resume me at once (inline awaits nest deep; see coro.h)
 extern char kResumeThrow;  // resume values (kResumeThrow, err): raise err here
 
 // Registry keys (metatable names) of the core types.
@@ -80,8 +81,15 @@ struct Runtime {
   // Nesting of task_cancel -> future_cancel -> task_cancel... along a chain of
   // tasks awaiting tasks; bounded so a long chain cannot exhaust the C stack.
   int cancel_depth = 0;
+  // Cancel handlers (asyncio._set_cancel_handler: gather's) running nested:
+  // each is a Lua call from C, one of the 200 C call levels Lua allows.
+  int cancel_handler_depth = 0;
   // Coroutine objects created and not yet awaited, scheduled or collected.
   int64_t unawaited = 0;
+  // Inline awaits of coroutine objects begun since the running task was last
+  // resumed and not known to have returned: an upper bound of the C calls
+  // they nest (see await_value in coro.cpp).
+  int await_depth = 0;
   // Coroutine objects created since the last coro_flush_recent (ring table).
   int recent_ref = LUA_NOREF;
   int recent_count = 0;

@@ -398,7 +398,18 @@ void task_step(lua_State* L, Task* t) {
   if (TaskObserver* obs = loop->observer) obs->step_begin(t);
   loop->set_current_task(t);
   int nres = 0;
+  // A resume starts on an empty C stack: no inline await is nested in it
+  // (the counter of the task that resumed us, if any, comes back after).
+  int outer_depth = rt->await_depth;
+  rt->await_depth = 0;
   int status = lua_resume(co, L, nargs, &nres);
+  while (status == LUA_YIELD && nres == 1 && lua_touserdata(co, -1) == &kYieldDeep) {
+    // Inline awaits nest deep: resume at once, on an empty C stack.
+    lua_pop(co, 1);
+    rt->await_depth = 0;
+    status = lua_resume(co, L, 0, &nres);
+  }
+  rt->await_depth = outer_depth;
   loop->set_current_task(nullptr);
   if (loop->options().debug) loop->check_slow(real0, loop0, L, tidx);
 
@@ -451,7 +462,8 @@ bool task_cancel(lua_State* L, int idx, int msg_idx) {
   t->num_cancels_requested++;
   if (t->swallowed) t->cancelled_again = true;
   Runtime* rt = runtime(L);
-  if (t->waiting == Task::Wait::Future && rt->cancel_depth < 1000) {
+  if (t->waiting == Task::Wait::Future && rt->cancel_depth < 1000 &&
+      rt->cancel_handler_depth < kMaxCancelHandlerDepth) {
     // Cancel what it waits on (Python: self._fut_waiter.cancel(msg)). Tasks
     // awaiting each other in a cycle would recurse forever, and a very long
     // chain would exhaust the C stack: there the request just stays pending
