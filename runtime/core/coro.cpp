@@ -211,21 +211,23 @@ static int push_awaited_result(lua_State* L, int idx) {
 
 static int await_coro_k(lua_State* L, int, lua_KContext ctx) {
   reinterpret_cast<Coro*>(ctx)->state = Coro::Done;  // anchored at index 1
-  if (Runtime* rt = runtime(L); rt->await_depth > 0) rt->await_depth--;
+  if (Runtime* rt = runtime(L); rt->c_depth > 0) rt->c_depth--;
   return lua_gettop(L) - 1;
 }
 
 // Inline awaits nested deeper than this since the task's last resume make
 // the task yield (kYieldDeep) and be resumed at once, which empties the C
-// stack (see await_value). Each nested await is one C call level of the
-// LUAI_MAXCCALLS (200) a thread may nest: 40 leave room for a pcall and a
-// metamethod at every level, and cost one yield per 40 levels.
-static constexpr int kMaxInlineDepth = 40;
+// stack (see await_value). Each nested await, and each pcall (swallow.cpp
+// counts them too), is one C call level of the LUAI_MAXCCALLS (200) a
+// thread may nest; the rest is left for what runs the task (asyncio.run,
+// the REPL, a lesson's checker) and for metamethods. Chains up to this deep
+// (W4's are 50) never yield; deeper ones yield once per 100 levels.
+static constexpr int kMaxInlineDepth = 100;
 
 // Continuation after a kYieldDeep: stack [coro, body, args...], resumed with
 // no values, on a fresh C stack. Calls the body.
 static int await_deep_k(lua_State* L, int, lua_KContext ctx) {
-  runtime(L)->await_depth++;
+  runtime(L)->c_depth++;
   callk<await_coro_k>(L, lua_gettop(L) - 2, LUA_MULTRET, ctx);
   return await_coro_k(L, LUA_OK, ctx);
 }
@@ -292,7 +294,7 @@ int await_value(lua_State* L, int idx) {
     // continues in await_deep_k with the C stack empty again: every await
     // still pending below is a continuation in Lua's call info list. The
     // only limit left is the Lua stack (LUAI_MAXSTACK values).
-    if (++runtime(L)->await_depth > kMaxInlineDepth && lua_isyieldable(L)) {
+    if (++runtime(L)->c_depth > kMaxInlineDepth && lua_isyieldable(L)) {
       lua_pushlightuserdata(L, &kYieldDeep);
       return yieldk<await_deep_k>(L, 1, ctx);
     }

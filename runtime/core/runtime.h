@@ -86,10 +86,10 @@ struct Runtime {
   int cancel_handler_depth = 0;
   // Coroutine objects created and not yet awaited, scheduled or collected.
   int64_t unawaited = 0;
-  // Inline awaits of coroutine objects begun since the running task was last
-  // resumed and not known to have returned: an upper bound of the C calls
-  // they nest (see await_value in coro.cpp).
-  int await_depth = 0;
+  // C call levels nested in the running task since it was last resumed by
+  // inline awaits of coroutine objects and by pcall/xpcall, not known to have
+  // returned: an upper bound of what they nest (see await_value, coro.cpp).
+  int c_depth = 0;
   // Coroutine objects created since the last coro_flush_recent (ring table).
   int recent_ref = LUA_NOREF;
   int recent_count = 0;

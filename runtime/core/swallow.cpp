@@ -68,6 +68,7 @@ void note_catch(lua_State* L, int err_idx) {
 
 // The continuation of both: the results, with the catch noted on an error.
 int finish_pcall(lua_State* L, int status, lua_KContext extra) {
+  if (Runtime* rt = runtime(L); rt->c_depth > 0) rt->c_depth--;  // see kMaxInlineDepth, coro.cpp
   if (status != LUA_OK && status != LUA_YIELD) {
     lua_pushboolean(L, 0);
     lua_pushvalue(L, -2);  // the error (what xpcall's handler made of it)
@@ -111,6 +112,7 @@ int swallow_pcall(lua_State* L) {
   if (lua_type(L, 1) == LUA_TNONE) return luaL_error(L, "bad argument #1 to 'pcall' (value expected)");
   lua_pushboolean(L, 1);  // the first result if there is no error
   lua_insert(L, 1);
+  runtime(L)->c_depth++;
   int status = pcallk<finish_pcall>(L, lua_gettop(L) - 2, LUA_MULTRET, 0, 0);
   return finish_pcall(L, status, 0);
 }
@@ -128,6 +130,7 @@ int swallow_xpcall(lua_State* L) {
   lua_pushboolean(L, 1);  // the first result
   lua_pushvalue(L, 1);    // the function
   lua_rotate(L, 3, 2);    // both below the function's arguments
+  runtime(L)->c_depth++;
   int status = pcallk<finish_pcall>(L, n - 2, LUA_MULTRET, 2, 2);
   return finish_pcall(L, status, 2);
 }

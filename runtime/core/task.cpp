@@ -400,16 +400,16 @@ void task_step(lua_State* L, Task* t) {
   int nres = 0;
   // A resume starts on an empty C stack: no inline await is nested in it
   // (the counter of the task that resumed us, if any, comes back after).
-  int outer_depth = rt->await_depth;
-  rt->await_depth = 0;
+  int outer_depth = rt->c_depth;
+  rt->c_depth = 0;
   int status = lua_resume(co, L, nargs, &nres);
   while (status == LUA_YIELD && nres == 1 && lua_touserdata(co, -1) == &kYieldDeep) {
     // Inline awaits nest deep: resume at once, on an empty C stack.
     lua_pop(co, 1);
-    rt->await_depth = 0;
+    rt->c_depth = 0;
     status = lua_resume(co, L, 0, &nres);
   }
-  rt->await_depth = outer_depth;
+  rt->c_depth = outer_depth;
   loop->set_current_task(nullptr);
   if (loop->options().debug) loop->check_slow(real0, loop0, L, tidx);
 
