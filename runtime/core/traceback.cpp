@@ -134,10 +134,40 @@ std::string traceback_frames_of(lua_State* L, int idx) {
   return same ? state(L).last_frames : std::string();
 }
 
+// Frames as Python prints them: a line repeated more than three times in a
+// row (a recursion, such as coroutines awaiting each other deep) is shown
+// three times, then "[previous line repeated N more times]".
+static std::string collapse_repeats(const std::string& frames) {
+  std::string out;
+  std::string prev;
+  int count = 0;
+  auto flush = [&] {
+    if (count > 3) out += "\t[previous line repeated " + std::to_string(count - 3) + " more times]\n";
+  };
+  size_t pos = 0;
+  while (pos <= frames.size()) {
+    size_t nl = frames.find('\n', pos);
+    if (nl == std::string::npos) nl = frames.size();
+    std::string line = frames.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (count > 0 && line == prev) {
+      if (++count <= 3) out += line + "\n";
+      continue;
+    }
+    flush();
+    out += line + "\n";
+    prev = std::move(line);
+    count = 1;
+  }
+  flush();
+  out.pop_back();  // the last newline
+  return out;
+}
+
 std::string format_traceback(lua_State* L, int err_idx, const std::string& frames) {
   std::string msg = safe_tostring(L, err_idx);
   if (frames.empty()) return msg;
-  return msg + "\nstack traceback:\n" + frames;
+  return msg + "\nstack traceback:\n" + collapse_repeats(frames);
 }
 
 std::string traceback_of_last_error(lua_State* L, int idx) {

@@ -83,6 +83,25 @@ expect_err "chain.lua:5: in coroutine 'main'"
 expect_err 'chain.lua:7: in main chunk'
 expect_no_err 'never retrieved'
 
+case_ "deep awaits: 100,000 deep works; too deep, a clear uncaught 'stack overflow' with a cut traceback"
+script deep <<'LUA'
+local f
+f = async(function(n) if n == 0 then return 0 end return await(f(n - 1)) + 1 end)
+print(asyncio.run(f(100000)))
+asyncio.run(f(10000000))
+LUA
+run "$TMP/deep.lua"
+expect_rc 1
+expect_out_exact "100000"
+expect_err '^luasync: .*deep\.lua:2: stack overflow: coroutines awaiting each other nest too deep'
+expect_err "deep\.lua:2: in coroutine 'f'"
+expect_err '\[previous line repeated [0-9]+ more times\]'
+expect_err "deep\.lua:4: in main chunk"
+expect_no_err 'C stack overflow'
+expect_no_err 'never awaited'
+lines=$(wc -l <<<"$err")
+[ "$lines" -le 50 ] && ok || fail "traceback of $lines lines, expected it cut to at most 50"
+
 case_ "error values cross awaits unchanged"
 script errval <<'LUA'
 local E = {code = 42}
