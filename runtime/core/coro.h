@@ -5,7 +5,9 @@
 // arguments, and runs nothing. Awaiting a coroutine object calls fn inline in
 // the awaiting task's Lua thread (lua_callk; no new coroutine, no task
 // switch). Only futures suspend a task: `await` yields (kYieldFuture, fut) to
-// Task::step, whose resume continues in await's continuation.
+// Task::step, whose resume continues in await's continuation. Deep chains of
+// inline awaits yield kYieldDeep now and then, which Task::step answers with
+// an immediate resume, to empty the C stack (see await_value).
 #pragma once
 
 #include <lua.hpp>
