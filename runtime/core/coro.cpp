@@ -245,10 +245,12 @@ static int await_meta_k(lua_State* L, int, lua_KContext) {
   return await_value(L, 1);
 }
 
-// Free Lua stack slots an inline await wants before calling the body, so
-// that a chain too deep for the Lua stack fails here, with this message,
-// rather than wherever the next value is pushed.
-static constexpr int kAwaitStackReserve = 64;
+// Free Lua stack slots a deep chain's await wants before its next
+// kMaxInlineDepth levels (checked when it yields kYieldDeep, not on every
+// await: lua_checkstack would cost 1.5% of W4), so that a chain too deep for
+// the Lua stack usually fails here, with this message (bodies of more than
+// 20 slots a level may reach Lua's own plain "stack overflow" first).
+static constexpr int kAwaitStackReserve = 2000;
 
 [[noreturn]] static void stack_overflow(lua_State* L) {
   luaL_error(L, "stack overflow: coroutines awaiting each other nest too deep for the Lua stack "
@@ -279,11 +281,6 @@ int await_value(lua_State* L, int idx) {
       luaL_error(L, "cannot await coroutine %s: it was already awaited (a coroutine object runs once)",
                  lua_tostring(L, -1));
     }
-    if (!lua_checkstack(L, kAwaitStackReserve)) {
-      runtime(L)->unawaited--;  // it was awaited: no "never awaited" warning
-      c->state = Coro::Done;
-      stack_overflow(L);
-    }
     int n = coro_push_call(L, 1, c);
     if (c->is_sleep) return sleep_yield<sleep_await_k>(L, lua_tonumber(L, 3));
     auto ctx = reinterpret_cast<lua_KContext>(c);
@@ -295,6 +292,10 @@ int await_value(lua_State* L, int idx) {
     // still pending below is a continuation in Lua's call info list. The
     // only limit left is the Lua stack (LUAI_MAXSTACK values).
     if (++runtime(L)->c_depth > kMaxInlineDepth && lua_isyieldable(L)) {
+      if (!lua_checkstack(L, kAwaitStackReserve)) {
+        c->state = Coro::Done;
+        stack_overflow(L);
+      }
       lua_pushlightuserdata(L, &kYieldDeep);
       return yieldk<await_deep_k>(L, 1, ctx);
     }
