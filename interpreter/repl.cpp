@@ -180,7 +180,7 @@ int l_prepare(lua_State* L) {
   size_t n;
   const char* code = lua_tolstring(L, 1, &n);
   const char* chunkname = lua_tostring(L, 2);
-  if (!load_input(L, std::string(code, n), chunkname)) lua_error(L);
+  if (!load_input(L, code, n, chunkname)) lua_error(L);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &kMakeInputKey);
   lua_insert(L, -2);
   lua_call(L, 1, 1);  // the coroutine object
@@ -198,43 +198,58 @@ int l_cancel(lua_State* L) {
   return 0;
 }
 
+// l_report's text, outside its frame: a Lua error raised while it is built
+// (a __tostring, out of memory) would skip a local string's destructor.
+std::string g_text, g_frames;
+
 // (task, interrupted): prints the input's results or its error.
 int l_report(lua_State* L) {
   Task* t = to_task(L, 1);
   bool interrupted = lua_toboolean(L, 2);
   lua_settop(L, 1);
   if (t->state == Future::Cancelled || t->has_exception) {
-    std::string frames;
+    // 2: the recorded frames (a string, or nil); no C++ string across a raise
     if (lua_getiuservalue(L, 1, UV_EXTRA) == LUA_TTABLE) {
       lua_getfield(L, -1, "traceback");
-      if (lua_type(L, -1) == LUA_TSTRING) frames = lua_tostring(L, -1);
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    lua_getiuservalue(L, 1, UV_RESULT);
-    future_mark_retrieved(L, t);
-    std::string text;
-    if (t->state == Future::Cancelled && interrupted) {
-      text = "KeyboardInterrupt: input cancelled";
-      if (!frames.empty()) text += "\nstack traceback:\n" + frames;
+      lua_remove(L, -2);
+      if (lua_type(L, -1) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+      }
     } else {
-      text = format_traceback(L, -1, frames);
+      lua_pop(L, 1);
+      lua_pushnil(L);
+    }
+    lua_getiuservalue(L, 1, UV_RESULT);  // 3
+    future_mark_retrieved(L, t);
+    g_frames = lua_isstring(L, 2) ? lua_tostring(L, 2) : "";
+    if (t->state == Future::Cancelled && interrupted) {
+      g_text = "KeyboardInterrupt: input cancelled";
+      if (!g_frames.empty()) g_text += "\nstack traceback:\n" + g_frames;
+    } else {
+      g_text = format_traceback(L, 3, g_frames);
     }
     std::fflush(stdout);
-    std::fprintf(stderr, "%s\n", text.c_str());
+    std::fprintf(stderr, "%s\n", g_text.c_str());
     std::fflush(stderr);
     return 0;
   }
   int n = future_push_result(L, 1);
   if (n == 0) return 0;
-  std::string line;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
   for (int i = 0; i < n; i++) {
-    if (i) line += '\t';
-    line += format_value(L, 2 + i);
+    if (i) luaL_addchar(&b, '\t');
+    g_text = format_value(L, 2 + i);
+    luaL_addlstring(&b, g_text.data(), g_text.size());
   }
-  line += '\n';
-  std::fwrite(line.data(), 1, line.size(), stdout);
+  luaL_addchar(&b, '\n');
+  luaL_pushresult(&b);
+  size_t len;
+  const char* line = lua_tolstring(L, -1, &len);
+  std::fwrite(line, 1, len, stdout);
   std::fflush(stdout);
+  lua_pop(L, 1);
   if (!lua_isnil(L, 2)) {
     lua_pushglobaltable(L);
     lua_pushliteral(L, "_");

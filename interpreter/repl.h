@@ -34,7 +34,7 @@ Check check_input(lua_State* L, const std::string& src, const char* chunkname, b
 // "Locals"), and pushes it. The chunk's own top-level locals are recorded as
 // it runs. Returns false with the message pushed if it does not compile (it
 // was checked, so only by hitting a Lua limit).
-bool load_input(lua_State* L, const std::string& code, const char* chunkname);
+bool load_input(lua_State* L, const char* code, size_t len, const char* chunkname);
 
 // Pushes a table name -> value of the session locals (kept in the registry
 // as name -> {closure, upvalue index}).

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "repl.h"
+#include "scope.h"
 #include "trampoline.h"
 
 namespace luasync::repl {
@@ -380,34 +381,60 @@ Check check_input(lua_State* L, const std::string& src, const char* chunkname, b
   return ends_with_eof(message->c_str()) || return_incomplete ? Check::Incomplete : Check::Error;
 }
 
-bool load_input(lua_State* L, const std::string& body, const char* chunkname) {
-  Scan sc = scan_input(body, true);
-  // The session locals this input mentions become the prologue's locals.
-  std::string prologue = "local __luasync_bind = ...; ";
-  push_cells(L);
+namespace {
+
+// load_input's C++ state, in a to-be-closed value: the Lua calls it makes
+// (a cell's lookup, the prologue's call) may raise.
+struct LoadState {
+  std::string body;
+  Scan sc;
   std::string decl;
-  for (const auto& name : sc.names) {
-    if (lua_getfield(L, -1, name.c_str()) == LUA_TTABLE) decl += (decl.empty() ? "" : ", ") + name;
+  std::string attempts[2];
+};
+
+}  // namespace
+
+bool load_input(lua_State* L, const char* body, size_t len, const char* chunkname) {
+  int base = lua_gettop(L);
+  lua_pushnil(L);                              // base + 1: the result
+  LoadState& s = *push_scoped<LoadState>(L);  // base + 2
+  s.body.assign(body, len);
+  s.sc = scan_input(s.body, true);
+  // The session locals this input mentions become the prologue's locals.
+  push_cells(L);
+  for (const auto& name : s.sc.names) {
+    if (lua_getfield(L, -1, name.c_str()) == LUA_TTABLE) {
+      if (!s.decl.empty()) s.decl += ", ";
+      s.decl += name;
+    }
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  if (!decl.empty()) prologue += "local " + decl + "; ";
-  prologue += "return function(...) ";
-  // With the edits; without them if they broke it (a goto into a label
-  // that had to end its block); bare if even the prologue is too much
-  // (more upvalues than a function may have): then locals are not kept.
-  const std::string attempts[2] = {prologue + apply_edits(body, sc.edits) + "\nend",
-                                   prologue + body + "\nend"};
-  for (const auto& code : attempts) {
+  {
+    std::string prologue = "local __luasync_bind = ...; ";
+    if (!s.decl.empty()) prologue += "local " + s.decl + "; ";
+    prologue += "return function(...) ";
+    // With the edits; without them if they broke it (a goto into a label
+    // that had to end its block); bare if even the prologue is too much
+    // (more upvalues than a function may have): then locals are not kept.
+    s.attempts[0] = prologue + apply_edits(s.body, s.sc.edits) + "\nend";
+    s.attempts[1] = prologue + s.body + "\nend";
+  }
+  bool ok = false;
+  for (const auto& code : s.attempts) {
     if (luaL_loadbufferx(L, code.data(), code.size(), chunkname, "t") == LUA_OK) {
       push_fn<l_bind>(L);
       lua_call(L, 1, 1);  // the body function
       join_cells(L, -1);
-      return true;
+      ok = true;
+      break;
     }
     lua_pop(L, 1);
   }
-  return luaL_loadbufferx(L, body.data(), body.size(), chunkname, "t") == LUA_OK;
+  if (!ok) ok = luaL_loadbufferx(L, s.body.data(), s.body.size(), chunkname, "t") == LUA_OK;
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);  // closes the state
+  return ok;
 }
 
 void push_session_locals(lua_State* L) {

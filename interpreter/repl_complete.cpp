@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "repl.h"
+#include "scope.h"
 #include "trampoline.h"
 
 namespace luasync::repl {
@@ -140,9 +141,20 @@ void push_name(lua_State* L, const std::string& name) {
   lua_remove(L, -2);
 }
 
+// l_collect's C++ state, in a to-be-closed value: looking names up may
+// raise (a metamethod, out of memory).
+struct CollectState {
+  Collector c;
+  std::string text, base, part;
+};
+
 int l_collect(lua_State* L) {
-  std::string text = lua_tostring(L, 1);
-  Collector c{L, "", "", false, {}};
+  lua_settop(L, 1);
+  CollectState& s = *push_scoped<CollectState>(L);  // 2
+  Collector& c = s.c;
+  c.L = L;
+  s.text = lua_tostring(L, 1);
+  const std::string& text = s.text;
   size_t sep = text.find_last_of(".:");
   if (sep == std::string::npos) {
     c.partial = text;
@@ -152,7 +164,8 @@ int l_collect(lua_State* L) {
     c.keys_of(-1);
     for (const char* const* k = kKeywords; *k; k++) c.add(*k, std::strlen(*k), false);
   } else {
-    std::string base = text.substr(0, sep);
+    s.base = text.substr(0, sep);
+    const std::string& base = s.base;
     c.prefix = text.substr(0, sep + 1);
     c.partial = text.substr(sep + 1);
     c.methods_only = text[sep] == ':';
@@ -161,12 +174,12 @@ int l_collect(lua_State* L) {
     bool first = true;
     do {
       dot = base.find('.', start);
-      std::string part = base.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-      if (part.empty()) return 0;
+      s.part = base.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      if (s.part.empty()) return 0;
       if (first) {
-        push_name(L, part);
+        push_name(L, s.part);
         first = false;
-      } else if (!push_field(L, -1, part)) {
+      } else if (!push_field(L, -1, s.part)) {
         return 0;
       }
       if (lua_isnil(L, -1)) return 0;

@@ -33,6 +33,7 @@
 #include "future.h"
 #include "loop.h"
 #include "recorder.h"
+#include "scope.h"
 #include "runtime.h"
 #include "task.h"
 #include "traceback.h"
@@ -1014,7 +1015,9 @@ int l_run(lua_State* L) {
   rt->worker_stats.max_in_flight = rt->worker_stats.in_flight;
   forget_tracked_futures(L);
   Loop* loop = loop_open(L, o);  // 6
-  RunGuard guard{L, loop};
+  // Closes the loop if the run ends by an error (a to-be-closed value: a
+  // Lua error runs no C++ destructor).
+  RunGuard& guard = *push_scoped<RunGuard>(L, L, loop);  // 7
   // Run mode with `timeline` (the tour's picture) or a text chart (`learn
   // run`): the recording of this run. Owned here only until it is sent or
   // rendered; the child exits on a limit, and nothing here outlives a job.
@@ -1026,7 +1029,7 @@ int l_run(lua_State* L) {
     guard.rec = rec;
   }
   uint64_t first_task = rt->next_task_number;
-  Task* main = push_new_task(L, 5, 0);  // 7
+  Task* main = push_new_task(L, 5, 0);  // 8
   bool over = false;
   unsigned iterations = 0;
   loop->run_until([&] {
@@ -1046,10 +1049,15 @@ int l_run(lua_State* L) {
   });
   double end = std::min(loop->time(), vlimit);
   bool done = main->done() && !over;
-  std::string deadlock;
-  if (!main->done() && !over)
-    deadlock = "deadlock: " + describe_value(L, 7) +
-               " is waiting, and nothing can ever wake it (no ready callbacks, no timers, no I/O)";
+  // 9: the deadlock's message, or nil (a Lua string: no C++ string across a raise)
+  bool deadlock = !main->done() && !over;
+  if (deadlock) {
+    std::string msg = "deadlock: " + describe_value(L, 8) +
+                      " is waiting, and nothing can ever wake it (no ready callbacks, no timers, no I/O)";
+    lua_pushlstring(L, msg.data(), msg.size());
+  } else {
+    lua_pushnil(L);
+  }
   if (main->done()) future_mark_retrieved(L, main);
   report_unawaited_futures(L);
   loop_shutdown(L, loop);
@@ -1098,43 +1106,53 @@ int l_run(lua_State* L) {
   lua_pop(L, 1);
   lua_pushboolean(L, over);
   lua_setfield(L, 1, "timed_out");
-  lua_pushboolean(L, !deadlock.empty());
+  lua_pushboolean(L, deadlock);
   lua_setfield(L, 1, "deadlock");
   Future* f = main;
   if (!done) {
-    std::string msg = !deadlock.empty() ? deadlock
-                                        : "still running after " + std::to_string(static_cast<long long>(vlimit)) +
-                                              " virtual seconds";
-    lua_pushstring(L, msg.c_str());
-    lua_setfield(L, 1, "error");
-    if (raise) {
-      lua_pushstring(L, msg.c_str());
-      return lua_error(L);
+    if (!deadlock) {
+      lua_pop(L, 1);
+      lua_pushfstring(L, "still running after %I virtual seconds", static_cast<lua_Integer>(vlimit));
     }
+    lua_pushvalue(L, 9);  // the message
+    lua_setfield(L, 1, "error");
+    if (raise) return lua_error(L);
     return 0;
   }
+  lua_settop(L, 8);
   if (f->state == Future::Cancelled || f->has_exception) {
-    std::string frames;
-    if (lua_getiuservalue(L, 7, UV_EXTRA) == LUA_TTABLE) {
+    // 9: the main task's recorded frames (a string, or nil)
+    if (lua_getiuservalue(L, 8, UV_EXTRA) == LUA_TTABLE) {
       lua_getfield(L, -1, "traceback");
-      if (lua_type(L, -1) == LUA_TSTRING) frames = lua_tostring(L, -1);
+      lua_remove(L, -2);
+      if (lua_type(L, -1) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+      }
+    } else {
       lua_pop(L, 1);
+      lua_pushnil(L);
     }
-    lua_pop(L, 1);
-    lua_getiuservalue(L, 7, UV_RESULT);  // 8: the error
-    lua_pushvalue(L, 8);
+    lua_getiuservalue(L, 8, UV_RESULT);  // 10: the error
+    lua_pushvalue(L, 10);
     lua_setfield(L, 1, "error");
-    std::string tb = format_traceback(L, 8, frames);
-    lua_pushlstring(L, tb.data(), tb.size());
+    {
+      std::string frames = lua_isstring(L, 9) ? lua_tostring(L, 9) : "";
+      std::string tb = format_traceback(L, 10, frames);
+      lua_pushlstring(L, tb.data(), tb.size());
+    }
     lua_setfield(L, 1, "traceback");
     if (raise) {
-      if (!frames.empty()) note_rethrow(L, 8, frames, "the main task");
-      lua_settop(L, 8);
+      if (lua_isstring(L, 9)) {
+        std::string frames = lua_tostring(L, 9);
+        note_rethrow(L, 10, frames, "the main task");
+      }
+      lua_settop(L, 10);
       return lua_error(L);
     }
     return 0;
   }
-  int n = future_push_result(L, 7);
+  int n = future_push_result(L, 8);
   if (raise) return n;
   lua_createtable(L, n, 1);
   lua_insert(L, -n - 1);

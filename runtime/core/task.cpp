@@ -243,13 +243,13 @@ static void finish_cancelled(lua_State* L, int tidx, Task* t, int err_idx) {
 // The body ended with an error at err_idx.
 static void finish_failed(lua_State* L, int tidx, Task* t, int err_idx) {
   err_idx = lua_absindex(L, err_idx);
-  std::string frames = traceback_frames_of(L, err_idx);
-  if (!frames.empty()) {
+  tidx = lua_absindex(L, tidx);
+  if (push_traceback_frames_of(L, err_idx)) {
     push_extra(L, tidx);
-    lua_pushlstring(L, frames.data(), frames.size());
+    lua_insert(L, -2);
     lua_setfield(L, -2, "traceback");
-    lua_pop(L, 1);
   }
+  lua_pop(L, 1);
   if (is_error(L, err_idx, ErrorClass::Cancelled)) {
     finish_cancelled(L, tidx, t, err_idx);
     return;

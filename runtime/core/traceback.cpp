@@ -134,6 +134,20 @@ std::string traceback_frames_of(lua_State* L, int idx) {
   return same ? state(L).last_frames : std::string();
 }
 
+bool push_traceback_frames_of(lua_State* L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kLastErrorKey);
+  bool same = lua_rawequal(L, -1, idx);
+  lua_pop(L, 1);
+  const std::string& frames = state(L).last_frames;
+  if (!same || frames.empty()) {
+    lua_pushnil(L);
+    return false;
+  }
+  lua_pushlstring(L, frames.data(), frames.size());
+  return true;
+}
+
 // Frames as Python prints them: a line repeated more than three times in a
 // row (a recursion, such as coroutines awaiting each other deep) is shown
 // three times, then "[previous line repeated N more times]".

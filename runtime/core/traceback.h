@@ -22,6 +22,9 @@ void push_traceback_handler(lua_State* L);
 // The frames recorded for the error value at idx if it is the last error the
 // handler saw, else an empty string.
 std::string traceback_frames_of(lua_State* L, int idx);
+// The same frames pushed as a Lua string (no C++ string to outlive a raise),
+// or nil when there are none; returns whether there are.
+bool push_traceback_frames_of(lua_State* L, int idx);
 // "<message>\nstack traceback:\n<frames>" for the error at idx.
 std::string traceback_of_last_error(lua_State* L, int idx);
 // Formats "<message>\nstack traceback:\n<frames>".

@@ -16,6 +16,7 @@
 #include "options.h"
 #include "recorder.h"
 #include "runtime.h"
+#include "scope.h"
 #include "task.h"
 #include "task_stack.h"
 #include "traceback.h"
@@ -34,14 +35,13 @@ struct Node {
 };
 
 // The graph of the tasks of the running loop and of the futures they await.
-// Its Lua values are kept in an anchor table pushed by the constructor; the
-// caller restores the stack.
+// Its Lua values are kept in an anchor table (at `anchor`). The graph itself
+// lives in a to-be-closed userdata (push_graph), and so do the text and the
+// scratch space it builds: a Lua error raised while it works (a __tostring,
+// a label's metamethod, out of memory) skips no C++ destructor.
 class Graph {
  public:
-  Graph(lua_State* L, const CallGraphOptions& o) : L_(L), o_(o), loop_(runtime(L)->loop) {
-    lua_newtable(L);
-    anchor_ = lua_gettop(L);
-  }
+  Graph(lua_State* L, const CallGraphOptions& o, int anchor) : L_(L), o_(o), loop_(runtime(L)->loop), anchor_(anchor) {}
 
   // Adds every task of the loop and follows what each awaits.
   void build() {
@@ -76,9 +76,16 @@ class Graph {
     for (size_t i = n; i < nodes_.size(); i++) expand(static_cast<int>(i));
   }
 
-  std::string text_down(int root);
-  std::string text_forest();
-  void push_capture(int n, bool down, std::vector<char>& on_path);
+  // The text (format_call_graph) is built in text().
+  void text_down(int root);
+  void text_forest();
+  const std::string& text() const { return out_; }
+  // Marks for a walk (push_capture's on_path).
+  void reset_marks() {
+    on_path_.assign(nodes_.size(), 0);
+    shown_.assign(nodes_.size(), 0);
+  }
+  void push_capture(int n, bool down);
 
  private:
   void push(int n) { lua_rawgeti(L_, anchor_, nodes_[n].slot); }
@@ -89,14 +96,14 @@ class Graph {
     nodes_[to].up.push_back(from);
   }
   void expand(int n);
-  std::string header(int n);
-  std::string state(int n);
-  std::vector<std::string> frames(int n);
-  std::string sleep_text(int n);
+  void header(int n);
+  const char* state(int n);
+  void frames(int n);
+  void sleep_text(int n);
   bool is_leaf_future(int n) const { return !nodes_[n].t && nodes_[n].down.empty(); }
-  void down(int n, int bullet, int sec, std::string& out, std::vector<char>& on_path, std::vector<char>& shown);
-  void up(int n, int bullet, int sec, std::string& out, std::vector<char>& on_path);
-  void stack_lines(int n, int sec, std::string& out);
+  void down(int n, int bullet, int sec);
+  void up(int n, int bullet, int sec);
+  void stack_lines(int n, int sec);
 
   lua_State* L_;
   CallGraphOptions o_;
@@ -104,21 +111,35 @@ class Graph {
   int anchor_;
   std::vector<Node> nodes_;
   std::unordered_map<const void*, int> index_;
+  std::string out_;                  // the text
+  std::vector<std::string> frames_;  // frames(): one task's call stack
+  std::string scratch_;
+  std::vector<char> on_path_, shown_;
+  std::vector<int> tasks_;
 };
+
+// Pushes a new graph's anchor table and the graph, to-be-closed, above it.
+Graph& push_graph(lua_State* L, const CallGraphOptions& o) {
+  lua_newtable(L);
+  int anchor = lua_gettop(L);
+  return *push_scoped<Graph>(L, L, o, anchor);
+}
 
 // A waiting task awaits its UV_WAITER; a pending future labelled with
 // children awaits each of them (keys or values of the table).
 void Graph::expand(int n) {
-  Node node = nodes_[n];  // a copy: node_of may grow nodes_
-  if (node.t) {
-    if (node.t->done() || node.t->waiting != Task::Wait::Future) return;
+  // No reference into nodes_: node_of may grow it.
+  Future* f = nodes_[n].f;
+  Task* t = nodes_[n].t;
+  if (t) {
+    if (t->done() || t->waiting != Task::Wait::Future) return;
     push(n);
     lua_getiuservalue(L_, -1, UV_WAITER);
     if (to_future(L_, -1)) link(n, node_of(-1));
     lua_pop(L_, 2);
     return;
   }
-  if (!node.f || node.f->done()) return;
+  if (!f || f->done()) return;
   push(n);
   push_future_children(L_, -1);
   if (lua_istable(L_, -1)) {
@@ -135,7 +156,7 @@ void Graph::expand(int n) {
   lua_pop(L_, 2);
 }
 
-std::string Graph::state(int n) {
+const char* Graph::state(int n) {
   const Node& node = nodes_[n];
   if (node.f->state == Future::Cancelled) return "cancelled";
   if (node.f->state == Future::Finished) return node.f->has_exception ? "failed" : "done";
@@ -147,14 +168,17 @@ std::string Graph::state(int n) {
 }
 
 // * Task 'A' worker("A", 2) at demo.lua:3   /   * Future 'gather' (pending)
-std::string Graph::header(int n) {
+// Appended to the text.
+void Graph::header(int n) {
   const Node& node = nodes_[n];
-  std::string s;
+  std::string& s = out_;
   push(n);
   int idx = lua_gettop(L_);
   if (node.t) {
     push_task_name(L_, idx);
-    s = std::string("Task '") + lua_tostring(L_, -1) + "' ";
+    s += "Task '";
+    s += lua_tostring(L_, -1);
+    s += "' ";
     lua_pop(L_, 1);
     lua_getiuservalue(L_, idx, UV_CORO);
     append_coro_call(L_, -1, s);
@@ -162,28 +186,43 @@ std::string Graph::header(int n) {
       lua_getiuservalue(L_, -1, CORO_UV_FN);
       lua_Debug ar;
       lua_getinfo(L_, ">S", &ar);
-      if (*ar.what != 'C') s += std::string(" at ") + ar.short_src + ":" + std::to_string(ar.linedefined);
+      if (*ar.what != 'C') {
+        char line[32];
+        std::snprintf(line, sizeof line, ":%d", ar.linedefined);
+        s += " at ";
+        s += ar.short_src;
+        s += line;
+      }
     }
   } else {
-    s = "Future";
+    s += "Future";
     push_future_label(L_, idx);
-    if (lua_isstring(L_, -1)) s += std::string(" '") + lua_tostring(L_, -1) + "'";
+    if (lua_isstring(L_, -1)) {
+      s += " '";
+      s += lua_tostring(L_, -1);
+      s += "'";
+    }
   }
   lua_settop(L_, idx - 1);
-  std::string st = state(n);
-  if (!st.empty()) s += " (" + st + ")";
-  return s;
+  const char* st = state(n);
+  if (*st) {
+    s += " (";
+    s += st;
+    s += ")";
+  }
 }
 
-// The task's call stack, innermost frame first, cut to the limit.
-std::vector<std::string> Graph::frames(int n) {
-  std::vector<std::string> out;
+// The task's call stack, innermost frame first, cut to the limit (in frames_).
+void Graph::frames(int n) {
+  std::vector<std::string>& out = frames_;
+  out.clear();
   Task* t = nodes_[n].t;
-  if (!t || !t->co || o_.limit == 0) return out;
+  if (!t || !t->co || o_.limit == 0) return;
   size_t keep = o_.limit == CallGraphOptions::kAll ? SIZE_MAX
                 : o_.limit > 0                    ? static_cast<size_t>(o_.limit)
                                                   : static_cast<size_t>(-static_cast<long>(o_.limit));
-  std::string all = stack_frames(t->co, 0, t);
+  scratch_ = stack_frames(t->co, 0, t);
+  const std::string& all = scratch_;
   size_t pos = 0;
   while (pos < all.size()) {
     size_t nl = all.find('\n', pos);
@@ -199,147 +238,162 @@ std::vector<std::string> Graph::frames(int n) {
     else
       out.erase(out.begin(), out.end() - static_cast<long>(keep));  // the outermost
   }
-  return out;
 }
 
-std::string Graph::sleep_text(int n) {
+void Graph::sleep_text(int n) {
   Task* t = nodes_[n].t;
   char buf[96];
   double now = loop_ ? loop_->time() : 0;
   std::snprintf(buf, sizeof buf, "sleep until %.3f (%.3f s left)", t->wake_at, std::max(0.0, t->wake_at - now));
-  return buf;
+  out_ += buf;
 }
 
-void Graph::stack_lines(int n, int sec, std::string& out) {
-  auto fr = frames(n);
-  if (fr.empty()) return;
-  std::string pad(sec, ' ');
-  out += pad + "+ Call stack:\n";
-  for (auto& f : fr) out += pad + "|   " + f + "\n";
+void Graph::stack_lines(int n, int sec) {
+  frames(n);
+  if (frames_.empty()) return;
+  out_.append(sec, ' ');
+  out_ += "+ Call stack:\n";
+  for (auto& f : frames_) {
+    out_.append(sec, ' ');
+    out_ += "|   ";
+    out_ += f;
+    out_ += '\n';
+  }
 }
 
-// A node and, below it, what it awaits down to the leaves.
-void Graph::down(int n, int bullet, int sec, std::string& out, std::vector<char>& on_path,
-                 std::vector<char>& shown) {
-  std::string bpad(bullet, ' '), spad(sec, ' ');
-  if (on_path[n]) {
-    out += bpad + "* " + header(n) + " (awaited above: the await chain is a cycle, a deadlock)\n";
+// A node and, below it, what it awaits down to the leaves. (nodes_ does
+// not change while the text is written: references into it stay valid.)
+void Graph::down(int n, int bullet, int sec) {
+  out_.append(bullet, ' ');
+  out_ += "* ";
+  header(n);
+  if (on_path_[n]) {
+    out_ += " (awaited above: the await chain is a cycle, a deadlock)\n";
     return;
   }
-  if (shown[n]) {
-    out += bpad + "* " + header(n) + " (shown above)\n";
+  if (shown_[n]) {
+    out_ += " (shown above)\n";
     return;
   }
-  shown[n] = 1;
-  on_path[n] = 1;
-  out += bpad + "* " + header(n) + "\n";
-  stack_lines(n, sec, out);
-  const Node node = nodes_[n];
+  out_ += '\n';
+  shown_[n] = 1;
+  on_path_[n] = 1;
+  stack_lines(n, sec);
+  const Node& node = nodes_[n];
   if (node.t && !node.t->done() && node.t->waiting == Task::Wait::Timer) {
-    out += spad + "+ Awaiting: " + sleep_text(n) + "\n";
+    out_.append(sec, ' ');
+    out_ += "+ Awaiting: ";
+    sleep_text(n);
+    out_ += '\n';
   } else if (node.down.size() == 1 && is_leaf_future(node.down[0])) {
-    out += spad + "+ Awaiting: " + header(node.down[0]) + "\n";
+    out_.append(sec, ' ');
+    out_ += "+ Awaiting: ";
+    header(node.down[0]);
+    out_ += '\n';
   } else if (!node.down.empty()) {
-    out += spad + "+ Awaiting:\n";
-    for (int c : node.down) down(c, sec + 3, sec + 6, out, on_path, shown);
+    out_.append(sec, ' ');
+    out_ += "+ Awaiting:\n";
+    for (int c : node.down) down(c, sec + 3, sec + 6);
   }
-  on_path[n] = 0;
+  on_path_[n] = 0;
 }
 
 // A node and, below it, who awaits it up to the tasks nobody awaits.
-void Graph::up(int n, int bullet, int sec, std::string& out, std::vector<char>& on_path) {
-  std::string bpad(bullet, ' '), spad(sec, ' ');
-  if (on_path[n]) {
-    out += bpad + "* " + header(n) + " (cycle)\n";
+void Graph::up(int n, int bullet, int sec) {
+  out_.append(bullet, ' ');
+  out_ += "* ";
+  header(n);
+  if (on_path_[n]) {
+    out_ += " (cycle)\n";
     return;
   }
-  on_path[n] = 1;
-  out += bpad + "* " + header(n) + "\n";
-  stack_lines(n, sec, out);
-  const Node node = nodes_[n];
+  out_ += '\n';
+  on_path_[n] = 1;
+  stack_lines(n, sec);
+  const Node& node = nodes_[n];
   if (!node.up.empty()) {
-    out += spad + "+ Awaited by:\n";
-    for (int p : node.up) up(p, sec + 3, sec + 6, out, on_path);
+    out_.append(sec, ' ');
+    out_ += "+ Awaited by:\n";
+    for (int p : node.up) up(p, sec + 3, sec + 6);
   }
-  on_path[n] = 0;
+  on_path_[n] = 0;
 }
 
-std::string Graph::text_down(int root) {
-  std::string out;
-  std::vector<char> on_path(nodes_.size()), shown(nodes_.size());
-  down(root, 0, 0, out, on_path, shown);
-  const Node node = nodes_[root];
+void Graph::text_down(int root) {
+  out_.clear();
+  reset_marks();
+  down(root, 0, 0);
+  const Node& node = nodes_[root];
   if (!node.up.empty()) {
-    out += "+ Awaited by:\n";
-    std::fill(on_path.begin(), on_path.end(), 0);
-    on_path[root] = 1;
-    for (int p : node.up) up(p, 3, 6, out, on_path);
+    out_ += "+ Awaited by:\n";
+    std::fill(on_path_.begin(), on_path_.end(), 0);
+    on_path_[root] = 1;
+    for (int p : node.up) up(p, 3, 6);
   }
-  return out;
 }
 
 // Every task, from those nobody awaits down; tasks only reachable through a
 // cycle come last.
-std::string Graph::text_forest() {
-  std::vector<int> tasks;
+void Graph::text_forest() {
+  tasks_.clear();
   for (size_t i = 0; i < nodes_.size(); i++)
-    if (nodes_[i].t) tasks.push_back(static_cast<int>(i));
-  std::sort(tasks.begin(), tasks.end(), [&](int a, int b) { return nodes_[a].t->number < nodes_[b].t->number; });
-  std::string out;
-  std::vector<char> on_path(nodes_.size()), shown(nodes_.size());
-  for (int n : tasks)
-    if (nodes_[n].up.empty()) down(n, 0, 0, out, on_path, shown);
-  for (int n : tasks)
-    if (!shown[n]) down(n, 0, 0, out, on_path, shown);
-  return out;
+    if (nodes_[i].t) tasks_.push_back(static_cast<int>(i));
+  std::sort(tasks_.begin(), tasks_.end(), [&](int a, int b) { return nodes_[a].t->number < nodes_[b].t->number; });
+  out_.clear();
+  reset_marks();
+  for (int n : tasks_)
+    if (nodes_[n].up.empty()) down(n, 0, 0);
+  for (int n : tasks_)
+    if (!shown_[n]) down(n, 0, 0);
 }
 
 // capture_call_graph's table for node n: {future, kind, name|label, coro,
 // state, call_stack, awaiting | awaited_by, sleep_until}.
-void Graph::push_capture(int n, bool down_dir, std::vector<char>& on_path) {
-  const Node node = nodes_[n];
+void Graph::push_capture(int n, bool down_dir) {
+  // References into nodes_ stay valid: it does not grow here.
+  const Node& node = nodes_[n];
   lua_createtable(L_, 0, 8);
   int tbl = lua_gettop(L_);
   push(n);
   lua_setfield(L_, tbl, "future");
   lua_pushstring(L_, node.t ? "task" : "future");
   lua_setfield(L_, tbl, "kind");
-  std::string st = state(n);
-  lua_pushstring(L_, st.empty() ? "waiting" : st.c_str());
+  const char* st = state(n);
+  lua_pushstring(L_, *st ? st : "waiting");
   lua_setfield(L_, tbl, "state");
   push(n);
   if (node.t) {
     push_task_name(L_, -1);
     lua_setfield(L_, tbl, "name");
     lua_getiuservalue(L_, -1, UV_CORO);
-    std::string call;
-    append_coro_call(L_, -1, call);
+    scratch_.clear();
+    append_coro_call(L_, -1, scratch_);
     lua_pop(L_, 1);
-    lua_pushstring(L_, call.c_str());
+    lua_pushlstring(L_, scratch_.data(), scratch_.size());
     lua_setfield(L_, tbl, "coro");
   } else {
     push_future_label(L_, -1);
     lua_setfield(L_, tbl, "label");
   }
   lua_pop(L_, 1);
-  auto fr = frames(n);
-  lua_createtable(L_, static_cast<int>(fr.size()), 0);
-  for (size_t i = 0; i < fr.size(); i++) {
-    push_frame_table(L_, fr[i].data(), fr[i].size());
+  frames(n);
+  lua_createtable(L_, static_cast<int>(frames_.size()), 0);
+  for (size_t i = 0; i < frames_.size(); i++) {
+    push_frame_table(L_, frames_[i].data(), frames_[i].size());
     lua_rawseti(L_, -2, static_cast<lua_Integer>(i + 1));
   }
   lua_setfield(L_, tbl, "call_stack");
-  on_path[n] = 1;
+  on_path_[n] = 1;
   const std::vector<int>& next = down_dir ? node.down : node.up;
   lua_createtable(L_, static_cast<int>(next.size()), 0);
   lua_Integer k = 0;
   for (int m : next) {
-    if (on_path[m]) continue;
-    push_capture(m, down_dir, on_path);
+    if (on_path_[m]) continue;
+    push_capture(m, down_dir);
     lua_rawseti(L_, -2, ++k);
   }
   lua_setfield(L_, tbl, down_dir ? "awaiting" : "awaited_by");
-  on_path[n] = 0;
+  on_path_[n] = 0;
   if (node.t && !node.t->done() && node.t->waiting == Task::Wait::Timer) {
     lua_pushnumber(L_, node.t->wake_at);
     lua_setfield(L_, tbl, "sleep_until");
@@ -378,8 +432,7 @@ int l_format_call_graph(lua_State* L) {
   lua_settop(L, 2);
   CallGraphOptions o;
   int idx = target_and_options(L, &o, "format_call_graph");
-  std::string s = format_call_graph(L, idx, o);
-  lua_pushlstring(L, s.data(), s.size());
+  push_call_graph(L, idx, o);
   return 1;
 }
 
@@ -388,20 +441,22 @@ int l_print_call_graph(lua_State* L) {
   lua_settop(L, 2);
   CallGraphOptions o;
   int idx = target_and_options(L, &o, "print_call_graph");
-  std::string s = format_call_graph(L, idx, o);
+  push_call_graph(L, idx, o);  // 3
   if (lua_istable(L, 2) && lua_getfield(L, 2, "file") != LUA_TNIL) {
     lua_getfield(L, -1, "write");
     lua_insert(L, -2);
-    lua_pushlstring(L, s.data(), s.size());
+    lua_pushvalue(L, 3);
     lua_call(L, 2, 0);
     return 0;
   }
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   if (lua_getfield(L, -1, "io") == LUA_TTABLE && lua_getfield(L, -1, "write") == LUA_TFUNCTION) {
-    lua_pushlstring(L, s.data(), s.size());
+    lua_pushvalue(L, 3);
     lua_call(L, 1, 0);
   } else {
-    std::fwrite(s.data(), 1, s.size(), stdout);
+    size_t len;
+    const char* s = lua_tolstring(L, 3, &len);
+    std::fwrite(s, 1, len, stdout);
   }
   return 0;
 }
@@ -410,14 +465,14 @@ int l_capture_call_graph(lua_State* L) {
   lua_settop(L, 2);
   CallGraphOptions o;
   if (!target_and_options(L, &o, "capture_call_graph")) return 0;
-  Graph g(L, o);  // pushes its anchor (3)
+  Graph& g = push_graph(L, o);  // its anchor (3) and itself (4)
   g.build();
   int root = g.node_of(1);
   g.expand_from(root);
-  std::vector<char> on_path(g.size());
-  g.push_capture(root, true, on_path);
+  g.reset_marks();
+  g.push_capture(root, true);
   // Python's FutureCallGraph goes up: who awaits the future.
-  g.push_capture(root, false, on_path);
+  g.push_capture(root, false);
   lua_getfield(L, -1, "awaited_by");
   lua_setfield(L, -3, "awaited_by");
   lua_pop(L, 1);
@@ -426,25 +481,28 @@ int l_capture_call_graph(lua_State* L) {
 
 }  // namespace
 
-std::string format_call_graph(lua_State* L, int idx, const CallGraphOptions& opts) {
+void push_call_graph(lua_State* L, int idx, const CallGraphOptions& opts) {
   int top = lua_gettop(L);
   if (idx) idx = lua_absindex(L, idx);
-  if (!idx && !runtime(L)->loop) return "";
-  std::string out;
-  {
-    Graph g(L, opts);
-    g.build();
-    if (idx) {
-      int root = g.node_of(idx);
-      g.expand_from(root);
-      out = g.text_down(root);
-    } else {
-      out = g.text_forest();
-      if (out.empty()) out = "(no tasks)\n";
-    }
+  if (!idx && !runtime(L)->loop) {
+    lua_pushliteral(L, "");
+    return;
   }
-  lua_settop(L, top);
-  return out;
+  Graph& g = push_graph(L, opts);  // top + 1, top + 2
+  g.build();
+  if (idx) {
+    int root = g.node_of(idx);
+    g.expand_from(root);
+    g.text_down(root);
+  } else {
+    g.text_forest();
+  }
+  if (g.text().empty() && !idx)
+    lua_pushliteral(L, "(no tasks)\n");
+  else
+    lua_pushlstring(L, g.text().data(), g.text().size());
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);  // closes the graph
 }
 
 void open_call_graph(lua_State* L) {

@@ -10,8 +10,6 @@
 
 #include <lua.hpp>
 
-#include <string>
-
 namespace luasync {
 
 struct CallGraphOptions {
@@ -21,7 +19,7 @@ struct CallGraphOptions {
   int limit = kAll;
 };
 
-// The await graph as text. idx 0: every task of the running loop as a
+// Pushes the await graph as text (format_call_graph). idx 0: every task of the running loop as a
 // forest, from the tasks nobody awaits down to what each one waits on (the
 // REPL's `:tasks`); "" if no loop is running. Otherwise the Task or Future at
 // idx: its call stack, what it awaits down to the leaf, and who awaits it.
@@ -33,7 +31,7 @@ struct CallGraphOptions {
 //   + Awaited by:
 //      * Future 'gather' (pending)
 //         ...
-std::string format_call_graph(lua_State* L, int idx = 0, const CallGraphOptions& opts = {});
+void push_call_graph(lua_State* L, int idx = 0, const CallGraphOptions& opts = {});
 
 // asyncio.print_call_graph, asyncio.format_call_graph and
 // asyncio.capture_call_graph into the asyncio table at -1.

@@ -155,15 +155,15 @@ void Recorder::step_end(lua_State* L, int tidx, Task* t) {
 
 // (task) -> the text of its call graph now, cut to kMaxSnapshotBytes.
 static int snapshot_entry(lua_State* L) {
-  {
-    std::string s = format_call_graph(L, 1);
-    if (s.size() > Recorder::kMaxSnapshotBytes) {
-      size_t cut = Recorder::kMaxSnapshotBytes;
-      while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) cut--;  // UTF-8
-      s.resize(cut);
-      s += "\n...\n";
-    }
-    lua_pushlstring(L, s.data(), s.size());  // out of memory only; then the graph is not recorded
+  push_call_graph(L, 1);  // out of memory only; then the graph is not recorded
+  size_t len;
+  const char* s = lua_tolstring(L, -1, &len);
+  if (len > Recorder::kMaxSnapshotBytes) {
+    size_t cut = Recorder::kMaxSnapshotBytes;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) cut--;  // UTF-8
+    lua_pushlstring(L, s, cut);
+    lua_pushliteral(L, "\n...\n");
+    lua_concat(L, 2);
   }
   return 1;
 }

@@ -95,6 +95,7 @@ STMT_LOC = re.compile(r'^\s*\[([^\]:]+):(\d+):\d+\]\s*(?:\[LP (-?\d+)\]\s*)?(.*)
 STMT_LP = re.compile(r'^\s*(?:\[[^\]]*\]\s*)?\[LP (-?\d+)\]\s*(.*)$')
 CALL = re.compile(r'^(?:[\w.$*]+ = )?(.+?) \(')
 GOTO = re.compile(r'goto <bb (\d+)>')
+LOCAL_DECL = re.compile(r'^  [^\[\]=(){};]*?[\s*&]([A-Za-z_]\w*)(?:\[\d*\])?;$')
 CFUNC_SIG = re.compile(r'^int .*\(struct lua_State \* [\w.]+\)$')
 KFUNC_SIG = re.compile(r'^int .*\(struct lua_State \* [\w.]+, int [\w.]+, (lua_KContext|intptr_t|long int) [\w.]+\)$')
 
@@ -162,6 +163,7 @@ class Func:
         self.order = []
         self.lp_entry = {}   # landing pad number -> bb
         self.files = set()
+        self.locals = set()  # names of its local variables (declared before the first bb)
 
 
 def parse(path):
@@ -190,6 +192,11 @@ def parse(path):
                 if line.startswith('{'):
                     in_eh = False
                 continue
+            if cur is None and not f.bbs:
+                m = LOCAL_DECL.match(line)
+                if m:
+                    f.locals.add(m.group(1))
+                    continue
             m = BB.match(line)
             if m:
                 cur = int(m.group(1))
@@ -338,7 +345,8 @@ def analyze(dump_paths, source):
                     tok = tok.strip().lstrip('&')
                     if tok in by_pretty:
                         addr.add(tok)
-                    elif re.match(r'^[A-Za-z_]\w*$', tok) and tok in by_last:
+                    elif re.match(r'^[A-Za-z_]\w*$', tok) and tok in by_last and tok not in f.locals:
+                        # (a local variable of the same name is not the function)
                         addr.update(by_last[tok])
     roots = {f.mangled for f in cfun + kfun}
     roots |= {f.mangled for f in ours if f.pretty.endswith('::on_events')}
