@@ -70,10 +70,12 @@ struct Exchange {
   LuaRef waiter;
   bool waiting = false;
   bool notify_scheduled = false;
-  // upgrade(): the future of reader, writer; the socket's duplicate and the
-  // bytes that came after the request (set by on_upgraded).
+  // upgrade(): the future of reader, writer; the socket's duplicate, its
+  // TLS session on an HTTPS server (a reference), and the bytes that came
+  // after the request, decrypted (set by on_upgraded).
   LuaRef upgrade_waiter;
   int upgrade_fd = -1;
+  SSL* upgrade_ssl = nullptr;
   int upgrade_err = 0;
   std::string upgrade_early;
 
@@ -706,13 +708,15 @@ int l_ex_gc(lua_State* L) {
   }
   g_exchanges.remove(ex->id);
   if (ex->upgrade_fd >= 0) ::close(ex->upgrade_fd);
+  if (ex->upgrade_ssl) SSL_free(ex->upgrade_ssl);
   delete ex;
   return 0;
 }
 
 // ---------------------------------------------------------------- upgrades
 
-// From the ready queue: the upgraded connection as a luasync stream.
+// From the ready queue: the upgraded connection as a luasync stream (with
+// the TLS session h2o negotiated, on an HTTPS server).
 void on_upgrade_ready(lua_State* L, void* data) {
   Exchange* ex = g_exchanges.find(data_id(data));
   if (!ex || !ex->upgrade_waiter) return;
@@ -721,9 +725,12 @@ void on_upgrade_ready(lua_State* L, void* data) {
   ex->upgrade_waiter.reset();
   Future* f = to_future(L, -1);
   Loop* loop = s ? live_loop(L, s->loop_id) : nullptr;
+  SSL* ssl = ex->upgrade_ssl;
+  ex->upgrade_ssl = nullptr;
   if (!loop || ex->upgrade_fd < 0 || f->done()) {
     if (ex->upgrade_fd >= 0) ::close(ex->upgrade_fd);
     ex->upgrade_fd = -1;
+    if (ssl) SSL_free(ssl);
     if (!f->done()) {
       push_os_error(L, ex->upgrade_err ? ex->upgrade_err : UV_ECONNRESET);
       reject_top(L, -2);
@@ -735,12 +742,14 @@ void on_upgrade_ready(lua_State* L, void* data) {
   ex->upgrade_fd = -1;
   if (uv_tcp_open(st->tcp(), fd) != 0) {
     ::close(fd);
+    if (ssl) SSL_free(ssl);
     st->abort();
     push_os_error(L, UV_EBADF);
     reject_top(L, -2);
     return;
   }
   uv_tcp_nodelay(st->tcp(), 1);
+  if (ssl) adopt_server_tls(st, ssl);  // the stream owns the session now
   if (!ex->upgrade_early.empty()) {
     st->deliver(ex->upgrade_early.data(), ex->upgrade_early.size());
     std::string().swap(ex->upgrade_early);
@@ -751,21 +760,59 @@ void on_upgrade_ready(lua_State* L, void* data) {
   resolve_top(L, -3, 2);
 }
 
+// h2o keeps an HTTPS connection's TLS state in its private struct
+// st_h2o_socket_ssl_t (lib/common/socket.c), which begins, in h2o 2.2 as in
+// later versions, with the SSL_CTX it was made from and the SSL. No public
+// function hands out the SSL, so the websocket takes it from there; the
+// layout is checked against the server's own context before the SSL is
+// touched. Returns a new reference to the SSL, detached from h2o's BIO (the
+// caller gives it memory BIOs), or null.
+#if H2O_VERSION_MAJOR == 2 && H2O_VERSION_MINOR == 2
+struct H2oSslHead {
+  SSL_CTX* ssl_ctx;
+  SSL* ossl;
+};
+SSL* take_h2o_ssl(struct st_h2o_socket_ssl_t* h2o_ssl, SSL_CTX* expected) {
+  auto* head = reinterpret_cast<H2oSslHead*>(h2o_ssl);
+  if (!head || !expected || head->ssl_ctx != expected || !head->ossl) return nullptr;
+  SSL* ssl = head->ossl;
+  if (SSL_get_SSL_CTX(ssl) != expected || !SSL_is_init_finished(ssl) || SSL_up_ref(ssl) != 1) return nullptr;
+  SSL_set_bio(ssl, nullptr, nullptr);  // h2o's BIO points at its socket, which is going away
+  return ssl;
+}
+#else
+SSL* take_h2o_ssl(struct st_h2o_socket_ssl_t*, SSL_CTX*) { return nullptr; }  // layout unknown: refuse
+#endif
+
 // h2o wrote the 101 and hands over the socket (nullptr: it failed). No Lua
-// here: the socket's descriptor is duplicated for a luasync stream, h2o's
-// socket closed, and the rest happens from the ready queue.
+// here: h2o exports the socket (a duplicate of its descriptor, the bytes
+// read after the request, its TLS state) and closes its own; the rest
+// happens from the ready queue.
 void on_upgraded(void* data, h2o_socket_t* sock, size_t reqsize) {
   Exchange* ex = g_exchanges.find(data_id(data));
-  if (sock) {
-    Server* s = ex ? ex->server : nullptr;
-    auto it = s ? s->by_sock.find(sock) : decltype(s->by_sock)::iterator();
-    if (s && it != s->by_sock.end()) {
-      uv_os_fd_t fd;
-      if (uv_fileno(reinterpret_cast<uv_handle_t*>(&it->second->tcp), &fd) == 0) ex->upgrade_fd = ::dup(fd);
-      if (ex->upgrade_fd < 0) ex->upgrade_err = UV_EMFILE;
-      if (sock->input->size > reqsize) ex->upgrade_early.assign(sock->input->bytes + reqsize, sock->input->size - reqsize);
-    }
+  if (sock && !(ex && ex->server)) {
     h2o_socket_close(sock);
+  } else if (sock) {
+    h2o_socket_export_t info;
+    if (h2o_socket_export(sock, &info) != 0) {  // (closes sock only when it succeeds)
+      h2o_socket_close(sock);
+      ex->upgrade_err = UV_EMFILE;
+    } else {
+      bool ok = true;
+      if (info.ssl) {
+        ex->upgrade_ssl = take_h2o_ssl(info.ssl, ex->server->accept_ctx.ssl_ctx);
+        if (!ex->upgrade_ssl) {
+          ok = false;
+          ex->upgrade_err = UV_ENOTSUP;
+        }
+      }
+      if (ok) {
+        ex->upgrade_fd = ::dup(info.fd);
+        if (ex->upgrade_fd < 0) ex->upgrade_err = UV_EMFILE;
+        if (info.input->size > reqsize) ex->upgrade_early.assign(info.input->bytes + reqsize, info.input->size - reqsize);
+      }
+      h2o_socket_dispose_export(&info);  // (drops h2o's reference to the SSL)
+    }
   } else if (ex) {
     ex->upgrade_err = UV_ECONNRESET;
   }
@@ -774,7 +821,7 @@ void on_upgraded(void* data, h2o_socket_t* sock, size_t reqsize) {
 
 // ex:upgrade(headers) -> future of reader, writer: answers 101 Switching
 // Protocols with headers (plus "connection: upgrade") and hands the
-// connection over as a luasync stream (plain HTTP only).
+// connection over as a luasync stream (over TLS on an HTTPS server).
 int l_ex_upgrade(lua_State* L) {
   Exchange* ex = check_exchange(L);
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -782,8 +829,6 @@ int l_ex_upgrade(lua_State* L) {
   h2o_req_t* req = ex->req;
   if (!req) luaL_error(L, "the client has gone away");
   if (req->version >= 0x200) luaL_error(L, "websockets need HTTP/1.1");
-  if (ex->server->accept_ctx.ssl_ctx)
-    luaL_error(L, "websockets on an HTTPS server (http.serve{ssl = ...}) are not supported yet");
   push_new_future(L);
   future_set_label(L, -1, "websocket upgrade");
   ex->upgrade_waiter = main_ref(L, -1);

@@ -62,11 +62,13 @@ void describe_ssl_error(unsigned long code, char* buf, size_t size, char* name, 
 
 class TlsFilter final : public StreamFilter {
  public:
-  TlsFilter(SSL* ssl, bool server) : ssl_(ssl), server_(server) {
+  // established: the handshake was done elsewhere (adopt_server_tls).
+  TlsFilter(SSL* ssl, bool server, bool established = false) : ssl_(ssl), server_(server), done_(established) {
     rbio_ = BIO_new(BIO_s_mem());
     wbio_ = BIO_new(BIO_s_mem());
     BIO_set_mem_eof_return(rbio_, -1);  // empty: "want more", not EOF
     SSL_set_bio(ssl_, rbio_, wbio_);
+    if (established) return;
     if (server)
       SSL_set_accept_state(ssl_);
     else
@@ -457,6 +459,8 @@ int l_start_tls(lua_State* L) {
 }  // namespace
 
 SSL_CTX* check_ssl_context(lua_State* L, int idx) { return check_ctx(L, idx)->ctx; }
+
+void adopt_server_tls(Stream* s, SSL* ssl) { s->set_filter(new TlsFilter(ssl, true, true)); }
 
 }  // namespace luasync
 

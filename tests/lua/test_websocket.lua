@@ -24,6 +24,18 @@ local function stop(proc)
   await(proc:wait())
 end
 
+-- A self-signed certificate for localhost and 127.0.0.1 in a fresh private
+-- directory: returns the directory, cert.pem and key.pem's paths.
+local function make_cert()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -m 700 " .. dir))
+  assert(os.execute(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
+    .. " -keyout %s/key.pem -out %s/cert.pem -subj /CN=localhost"
+    .. " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1"):format(dir, dir)))
+  return dir, dir .. "/cert.pem", dir .. "/key.pem"
+end
+
 -- ---------------------------------------------------------------- client
 
 T.test("ws_connect to a Python websockets server: text, binary, ping, close", function()
@@ -62,14 +74,9 @@ T.test("the server closes with a code: receive() returns nil, close_code and clo
 end)
 
 T.test("wss:// to a Python server with TLS, trusted through an SSL context", function()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -m 700 " .. dir))
-  assert(os.execute(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
-    .. " -keyout %s/key.pem -out %s/cert.pem -subj /CN=localhost -addext subjectAltName=DNS:localhost"
-    .. " >/dev/null 2>&1"):format(dir, dir)))
-  local proc, port = python_server(dir .. "/cert.pem", dir .. "/key.pem")
-  local ctx = asyncio.ssl.create_context({cafile = dir .. "/cert.pem"})
+  local dir, cert, key = make_cert()
+  local proc, port = python_server(cert, key)
+  local ctx = asyncio.ssl.create_context({cafile = cert})
   local ws <close> = await(http.ws_connect("wss://localhost:" .. port .. "/secure", {ssl = ctx}))
   await(ws:send("over tls"))
   T.eq(await(ws:receive()), "echo:over tls")
@@ -113,6 +120,88 @@ T.test("a Python websockets client talks to request:upgrade_websocket", function
   -- b"\x00\x01bytes" comes back reversed: b"setyb\x01\x00"
   T.eq(out, "subprotocol chat\ntext hello\nbinary 73657479620100\npong ok\nbig 200000\nclosed 4000 bye\n")
   T.eq(await(proc:wait()), 0)
+end)
+
+-- ---------------------------------------------------------------- wss:// on http.serve{ssl = ...}
+
+-- An HTTPS server (http.serve{ssl = ctx}) with the echo handler; returns
+-- the server, the directory of its certificate and the certificate's path.
+local function https_echo_server()
+  local dir, cert, key = make_cert()
+  local ctx = asyncio.ssl.create_context({certfile = cert, keyfile = key})
+  return await(http.serve(async(echo_handler), {port = 0, ssl = ctx})), dir, cert
+end
+
+T.test("wss://: luasync client to request:upgrade_websocket on an HTTPS server: text, binary, ping, close code", function()
+  local server, dir, cert = https_echo_server()
+  local url = "wss://127.0.0.1:" .. server.port .. "/ws"
+  local ws = await(http.ws_connect(url, {ssl = asyncio.ssl.create_context({cafile = cert}), protocols = {"chat"}}))
+  T.eq(ws.subprotocol, "chat")
+  await(ws:send("hello over tls"))
+  T.eq(await(ws:receive()), "hello over tls")
+  await(ws:send({binary = "\0\1\2\255"}))
+  T.eq(await(ws:receive()), {binary = "\255\2\1\0"})
+  await(ws:send("proto?"))
+  T.eq(await(ws:receive()), "chat")
+  await(ws:ping("still there?"))
+  local big = string.rep("z", 300000)  -- many TLS records each way
+  await(ws:send(big))
+  T.eq(await(ws:receive()), big)
+  -- the TLS session is the one h2o negotiated: the websocket's stream is TLS
+  T.eq(ws._writer:get_extra_info("version"), "TLSv1.3")
+  await(ws:close(4002, "enough"))
+  T.eq(ws.close_code, 4002)
+  T.eq(ws.close_reason, "enough")
+  T.eq(await(ws:receive()), nil)
+  -- a client that does not trust the certificate never reaches the handler
+  local ok, err = pcall(await, http.ws_connect(url))
+  T.ok(not ok and asyncio.ssl.SSLCertVerificationError:is(err), tostring(err))
+  -- plain ws:// to the HTTPS port: the TLS server does not answer 101
+  ok, err = pcall(await, http.ws_connect("ws://127.0.0.1:" .. server.port .. "/ws", {open_timeout = 5}))
+  T.ok(not ok and http.ClientConnectionError:is(err), tostring(err))
+  T.ok(tostring(err):find("closed the connection without answering the websocket handshake (a TLS server? use wss://)",
+    1, true), tostring(err))
+  server:close()
+  await(server:wait_closed())
+  os.execute("rm -rf " .. dir)
+end)
+
+T.test("wss://: a Python websockets client (trusting the test certificate) talks to an HTTPS server", function()
+  local server, dir, cert = https_echo_server()
+  local proc = await(asyncio.create_subprocess_exec("/usr/bin/python3", PEER, "client",
+    "wss://127.0.0.1:" .. server.port .. "/ws", cert, {stdout = "pipe", stderr = "inherit"}))
+  local out = await(proc:communicate())
+  T.eq(out, "subprotocol chat\ntext hello\nbinary 73657479620100\npong ok\nbig 200000\nclosed 4000 bye\n")
+  T.eq(await(proc:wait()), 0)
+  server:close()
+  await(server:wait_closed())
+  os.execute("rm -rf " .. dir)
+end)
+
+T.test("wss://: closing an HTTPS server closes its websockets with 1001 over TLS", function()
+  local dir, cert, key = make_cert()
+  local log = {}
+  local server = await(http.serve(async(function(req)
+    local ws <close> = await(req:upgrade_websocket())
+    while await(ws:receive()) ~= nil do end
+    log[#log + 1] = ws.close_code
+  end), {port = 0, ssl = asyncio.ssl.create_context({certfile = cert, keyfile = key})}))
+  local ctx = asyncio.ssl.create_context({cafile = cert})
+  local a = await(http.ws_connect("wss://localhost:" .. server.port .. "/", {ssl = ctx}))
+  local b = await(http.ws_connect("wss://localhost:" .. server.port .. "/", {ssl = ctx}))
+  await(asyncio.sleep(0.1))
+  T.eq(server:stats().websockets, 2)
+  await(a:close())
+  await(asyncio.sleep(0.1))
+  T.eq(log, {1000})
+  server:close()
+  await(asyncio.wait_for(server:wait_closed(), 5))
+  T.eq(await(b:receive()), nil)
+  T.eq(b.close_code, 1001)
+  T.eq(b.close_reason, "server shutting down")
+  await(asyncio.sleep(0.1))
+  T.eq(log, {1000, 1001})
+  os.execute("rm -rf " .. dir)
 end)
 
 T.test("luasync to luasync: many messages through a small queue (back-pressure), <close>", function()

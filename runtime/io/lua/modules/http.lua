@@ -939,7 +939,12 @@ http.ws_connect = async(function(url, opts)
     secure and {ssl = opts.ssl or true, server_hostname = host} or nil))
   local ok, err = pcall(function()
     writer:write(concat(lines, "\r\n") .. "\r\n\r\n")
-    local head = await(reader:readuntil("\r\n\r\n"))
+    local got, head = pcall(await, reader:readuntil("\r\n\r\n"))
+    if not got then
+      if not asyncio.IncompleteReadError:is(head) then error(head, 0) end
+      error(ClientConnectionError(format("EPROTO: the server closed the connection without answering the websocket"
+        .. " handshake%s: %s", secure and "" or " (a TLS server? use wss://)", url), {code = "EPROTO", url = url}), 0)
+    end
     local status = tonumber(head:match("^HTTP/1%.%d (%d%d%d)"))
     local headers = {}
     for name, value in head:gmatch("\r\n([^:\r\n]+):[ \t]*([^\r\n]*)") do headers[name:lower()] = value end
