@@ -141,7 +141,7 @@ end
 case("writer:start_tls", "start_tls", "server_hostname, ssl_handshake_timeout", function(o)
   with_writer(function(writer) await(writer:start_tls(asyncio.ssl.create_context(), o)) end)
 end)
-case("http.ws_connect", "ws_connect", "headers, max_queue, max_size, open_timeout, protocols, ssl", function(o)
+case("http.ws_connect", "ws_connect", "cafile, cert, headers, max_queue, max_size, open_timeout, protocols, ssl, verify", function(o)
   await(http.ws_connect("ws://127.0.0.1:1/", o))
 end)
 case("request:upgrade_websocket", "upgrade_websocket", "max_queue, max_size, protocols", function(o)

@@ -156,6 +156,15 @@ T.test("wss://: luasync client to request:upgrade_websocket on an HTTPS server: 
   -- a client that does not trust the certificate never reaches the handler
   local ok, err = pcall(await, http.ws_connect(url))
   T.ok(not ok and asyncio.ssl.SSLCertVerificationError:is(err), tostring(err))
+  -- the HTTP client's TLS options work too: cafile, and verify = false
+  for _, opts in ipairs({{cafile = cert}, {verify = false}, {ssl = false}}) do
+    local ws2 <close> = await(http.ws_connect(url, opts))
+    await(ws2:send("again"))
+    T.eq(await(ws2:receive()), "again")
+  end
+  ok, err = pcall(await, http.ws_connect(url, {cafile = 42}))
+  T.ok(not ok and tostring(err):find("bad option 'cafile' to 'ws_connect' (path string expected, got number)", 1, true),
+    tostring(err))
   -- plain ws:// to the HTTPS port: the TLS server does not answer 101
   ok, err = pcall(await, http.ws_connect("ws://127.0.0.1:" .. server.port .. "/ws", {open_timeout = 5}))
   T.ok(not ok and http.ClientConnectionError:is(err), tostring(err))
@@ -175,6 +184,26 @@ T.test("wss://: a Python websockets client (trusting the test certificate) talks
   T.eq(await(proc:wait()), 0)
   server:close()
   await(server:wait_closed())
+  os.execute("rm -rf " .. dir)
+end)
+
+T.test("wss://: a client certificate (cert =) for an HTTPS server that requires one; the handler sees it", function()
+  local dir, cert, key = make_cert()
+  local server <close> = await(http.serve(async(function(req)
+    local ws <close> = await(req:upgrade_websocket())
+    await(ws:send(ws._writer:get_extra_info("peercert").subject))
+  end), {port = 0, ssl = asyncio.ssl.create_context({certfile = cert, keyfile = key, cafile = cert, verify_client = true})}))
+  local url = "wss://127.0.0.1:" .. server.port .. "/"
+  do
+    local ws <close> = await(http.ws_connect(url, {cafile = cert, cert = {cert, key}}))
+    T.eq(await(ws:receive()), "CN=localhost")
+    T.eq(await(ws:receive()), nil)
+    T.eq(ws.close_code, 1000)
+  end
+  -- without one, the server cuts the connection once the handshake has failed on its side
+  local ok, err = pcall(await, http.ws_connect(url, {cafile = cert}))
+  T.ok(not ok and http.ClientConnectionError:is(err), tostring(err))
+  T.ok(tostring(err):find("closed the connection without answering the websocket handshake", 1, true), tostring(err))
   os.execute("rm -rf " .. dir)
 end)
 
@@ -230,7 +259,7 @@ T.test("upgrade_websocket on a plain request answers 400; options are checked", 
   local resp = await(session:get(server.url .. "/ws"))
   T.eq(resp.status, 400)
   local ok, err = pcall(await, http.ws_connect("ws://127.0.0.1:1/", {protocol = {"x"}}))
-  T.ok(not ok and tostring(err):find("bad option 'protocol' to 'ws_connect' (unknown option; accepted: headers, max_queue, max_size, open_timeout, protocols, ssl)", 1, true), tostring(err))
+  T.ok(not ok and tostring(err):find("bad option 'protocol' to 'ws_connect' (unknown option; accepted: cafile, cert, headers, max_queue, max_size, open_timeout, protocols, ssl, verify)", 1, true), tostring(err))
   ok, err = pcall(await, http.ws_connect("http://127.0.0.1:1/"))
   T.ok(not ok and tostring(err):find("a ws:// or wss:// URL expected", 1, true), tostring(err))
 end)

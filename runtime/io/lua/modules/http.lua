@@ -906,13 +906,27 @@ local function parse_ws_url(url)
   return scheme == "wss", host, port, path, authority
 end
 
-local WS_CONNECT_OPTS = set("protocols", "headers", "ssl", "max_size", "max_queue", "open_timeout")
+local WS_CONNECT_OPTS = set("protocols", "headers", "ssl", "cafile", "verify", "cert", "max_size", "max_queue",
+  "open_timeout")
+
+-- The TLS context of a wss:// connection from ws_connect's options, which
+-- are the HTTP client's (tls_settings): true (the default context) when
+-- none is given, the ssl context itself when it is the only one.
+local function ws_tls_context(opts)
+  local t = tls_settings(opts, "ws_connect")
+  if t == nil then return true end
+  if opts.ssl and opts.cafile == nil and opts.verify == nil and opts.cert == nil then return opts.ssl end
+  return asyncio.ssl.create_context({cafile = t.cafile, capath = t.capath, certfile = t.certfile, keyfile = t.keyfile,
+    verify = t.verify, check_hostname = t.check_hostname})
+end
 
 --[[
 http.ws_connect(url [, opts]): awaitable of a client WebSocket (ws:// or
 wss://). opts: protocols (subprotocols to offer; ws.subprotocol is the one
-the server chose), headers (extra request headers), ssl (wss: an
-asyncio.ssl context; default: the system's certificates), max_size (largest
+the server chose), headers (extra request headers), and for wss:// the HTTP
+client's TLS options: ssl (an asyncio.ssl context, or false: no
+verification; default: the system's certificates), cafile, verify, cert;
+max_size (largest
 message, default 1 MiB), max_queue (messages buffered before reading
 stops, default 16), open_timeout (seconds for the handshake, default 10).
 --]]
@@ -922,6 +936,7 @@ http.ws_connect = async(function(url, opts)
   end
   opts = check_opts(opts, "ws_connect", WS_CONNECT_OPTS, 2)
   local secure, host, port, path, authority = parse_ws_url(url)
+  local tls = secure and ws_tls_context(opts) or nil
   local wsn = require("asyncio._ws")
   local protocols = opts.protocols
   if protocols ~= nil and type(protocols) ~= "table" then
@@ -936,7 +951,7 @@ http.ws_connect = async(function(url, opts)
   for k, v in pairs(opts.headers or {}) do lines[#lines + 1] = tostring(k) .. ": " .. header_value(v, tostring(k)) end
   local _ <close> = asyncio.timeout(opts.open_timeout or 10)
   local reader, writer = await(asyncio.open_connection(host, port,
-    secure and {ssl = opts.ssl or true, server_hostname = host} or nil))
+    secure and {ssl = tls, server_hostname = host} or nil))
   local ok, err = pcall(function()
     writer:write(concat(lines, "\r\n") .. "\r\n\r\n")
     local got, head = pcall(await, reader:readuntil("\r\n\r\n"))
