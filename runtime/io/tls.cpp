@@ -460,7 +460,10 @@ int l_start_tls(lua_State* L) {
 
 SSL_CTX* check_ssl_context(lua_State* L, int idx) { return check_ctx(L, idx)->ctx; }
 
-void adopt_server_tls(Stream* s, SSL* ssl) { s->set_filter(new TlsFilter(ssl, true, true)); }
+void adopt_server_tls(Stream* s, SSL* ssl) {
+  auto* f = new TlsFilter(ssl, true, true);
+  s->set_filter(f);  // the stream owns it now
+}
 
 }  // namespace luasync
 
