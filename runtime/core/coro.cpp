@@ -29,15 +29,27 @@ bool in_task(lua_State* L) {
   return rt->loop && rt->loop->current_task() && rt->loop->current_task()->co == L;
 }
 
-int coro_push_call(lua_State* L, int idx, Coro* c) {
-  idx = lua_absindex(L, idx);
+// coro_push_call without the stack check: the caller has room for 2 + nargs.
+static int push_body_and_args(lua_State* L, int idx, Coro* c) {
   int n = c->nargs;
-  luaL_checkstack(L, n + 2, "too many arguments");
   lua_getiuservalue(L, idx, CORO_UV_FN);
   for (int i = 0; i < n; i++) lua_getiuservalue(L, idx, CORO_UV_ARG0 + i);
-  if (c->state == Coro::Created) runtime(L)->unawaited--;
+  if (c->state == Coro::Created) {
+    Runtime* rt = runtime(L);
+    rt->unawaited--;
+    // Awaited (or scheduled) right after its creation, as most are: it
+    // needs no finalizer, so it leaves the recent list now (its ring slot,
+    // left stale, anchors it until overwritten or flushed).
+    if (rt->recent_count > 0 && rt->recent_objs[rt->recent_count - 1] == c) rt->recent_count--;
+  }
   c->state = Coro::Running;
   return n;
+}
+
+int coro_push_call(lua_State* L, int idx, Coro* c) {
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, c->nargs + 2, "too many arguments");
+  return push_body_and_args(L, idx, c);
 }
 
 void push_coro_label(lua_State* L, int idx) {
@@ -65,31 +77,39 @@ static int sleep_factory(lua_State* L);
 
 // Recently created coroutine objects, anchored in a ring table until
 // coro_flush_recent decides whether they need a finalizer.
-static constexpr int kRecentMax = 256;
+static constexpr int kRecentMax = kCoroRecentMax;
 
 void coro_flush_recent(lua_State* L) {
   Runtime* rt = runtime(L);
-  if (rt->recent_count == 0) return;
+  if (rt->recent_high == 0) return;
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->recent_ref);
   int ring = lua_gettop(L);
-  for (int i = 1; i <= rt->recent_count; i++) {
-    lua_rawgeti(L, ring, i);
-    Coro* c = static_cast<Coro*>(lua_touserdata(L, -1));
-    if (c && c->state == Coro::Created) {
-      lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->coro_gc_mt);
-      lua_setmetatable(L, -2);
-    }
+  // Slots 1..recent_count hold recent_objs[0..recent_count-1]; the rest up
+  // to recent_high are stale (objects awaited at once, see coro_push_call).
+  for (int i = 0; i < rt->recent_count; i++) {
+    if (rt->recent_objs[i]->state != Coro::Created) continue;
+    lua_rawgeti(L, ring, i + 1);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->coro_gc_mt);
+    lua_setmetatable(L, -2);
     lua_pop(L, 1);
+  }
+  for (int i = 1; i <= rt->recent_high; i++) {
     lua_pushnil(L);
     lua_rawseti(L, ring, i);
   }
   rt->recent_count = 0;
+  rt->recent_high = 0;
   lua_pop(L, 1);
 }
 
-// Makes a coroutine object for body `fn` (at fn_idx) with the nargs values on
-// top of the stack as its arguments; replaces them by the object.
-static void make_coro(lua_State* L, int fn_idx, int name_idx, int nargs) {
+// Makes a coroutine object for body `fn` (at fn_idx) named by the value at
+// name_idx (either may be an upvalue's pseudo-index) with the nargs values on
+// top of the stack as its arguments; replaces them by the object. The
+// metatable is at mt_idx, or 0 to fetch it from the registry (coroutine
+// functions keep it as an upvalue: see l_async; the recent ring stays in the
+// registry, where no Lua code can swap it: recent_objs must match it). Needs
+// 3 free stack slots.
+static void make_coro(lua_State* L, int fn_idx, int name_idx, int nargs, int mt_idx = 0) {
   Runtime* rt = runtime(L);
   fn_idx = lua_absindex(L, fn_idx);
   name_idx = lua_absindex(L, name_idx);
@@ -97,16 +117,15 @@ static void make_coro(lua_State* L, int fn_idx, int name_idx, int nargs) {
   bool from = rt->track_origin;
   auto* c = new (lua_newuserdatauv(L, sizeof(Coro), CORO_UV_ARG0 - 1 + nargs + from)) Coro();
   c->nargs = static_cast<uint16_t>(nargs);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, rt->coro_mt);
+  if (mt_idx)
+    lua_pushvalue(L, mt_idx);
+  else
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->coro_mt_ref);
   lua_setmetatable(L, -2);
   lua_pushvalue(L, fn_idx);
   lua_setiuservalue(L, -2, CORO_UV_FN);
   lua_pushvalue(L, name_idx);
   lua_setiuservalue(L, -2, CORO_UV_NAME);
-  for (int i = 0; i < nargs; i++) {
-    lua_pushvalue(L, first + i);
-    lua_setiuservalue(L, -2, CORO_UV_ARG0 + i);
-  }
   if (from) {
     // Where it was created: the calling function (its source is looked up
     // only if the warning fires) and the line.
@@ -118,29 +137,29 @@ static void make_coro(lua_State* L, int fn_idx, int name_idx, int nargs) {
     }
   }
   if (nargs > 0) {
-    lua_replace(L, first);  // the object takes the first argument's slot
-    lua_settop(L, first);
+    // The object below its arguments, which then move into it from the top.
+    lua_rotate(L, first, 1);
+    for (int i = nargs - 1; i >= 0; i--) lua_setiuservalue(L, first, CORO_UV_ARG0 + i);
   }
   rt->unawaited++;
   if (rt->recent_count == kRecentMax) coro_flush_recent(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->recent_ref);
-  lua_pushvalue(L, -2);
+  lua_pushvalue(L, first);
   lua_rawseti(L, -2, ++rt->recent_count);
   lua_pop(L, 1);
+  rt->recent_objs[rt->recent_count - 1] = c;
+  if (rt->recent_count > rt->recent_high) rt->recent_high = rt->recent_count;
 }
 
 // The name a coroutine function is called by (`fetch` in `fetch(url)`),
 // found on the first call and cached in upvalue 2 (false when unknown).
-static void push_factory_name(lua_State* L) {
-  if (lua_type(L, lua_upvalueindex(2)) == LUA_TNIL) {
-    lua_Debug ar;
-    if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name)
-      lua_pushstring(L, ar.name);
-    else
-      lua_pushboolean(L, 0);
-    lua_replace(L, lua_upvalueindex(2));
-  }
-  lua_pushvalue(L, lua_upvalueindex(2));
+static void find_factory_name(lua_State* L) {
+  lua_Debug ar;
+  if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name)
+    lua_pushstring(L, ar.name);
+  else
+    lua_pushboolean(L, 0);
+  lua_replace(L, lua_upvalueindex(2));
 }
 
 void push_native_coro(lua_State* L, lua_CFunction body, const char* name, int nargs) {
@@ -155,10 +174,10 @@ void push_native_coro(lua_State* L, lua_CFunction body, const char* name, int na
 }
 
 static int coro_factory(lua_State* L) {
-  if (lua_gettop(L) >= 250) luaL_error(L, "too many arguments for a coroutine function");
-  push_factory_name(L);
-  lua_insert(L, 1);
-  make_coro(L, lua_upvalueindex(1), 1, lua_gettop(L) - 1);
+  int nargs = lua_gettop(L);
+  if (nargs >= 250) luaL_error(L, "too many arguments for a coroutine function");
+  if (lua_type(L, lua_upvalueindex(2)) == LUA_TNIL) find_factory_name(L);
+  make_coro(L, lua_upvalueindex(1), lua_upvalueindex(2), nargs, lua_upvalueindex(3));
   return 1;
 }
 
@@ -167,8 +186,10 @@ static int l_async(lua_State* L) {
   if (lua_tocfunction(L, 1) == cfn<coro_factory> || lua_tocfunction(L, 1) == cfn<sleep_factory>)
     luaL_argerror(L, 1, "already a coroutine function");
   lua_settop(L, 1);
+  Runtime* rt = runtime(L);
   lua_pushnil(L);  // name, found on first call
-  push_closure<coro_factory>(L, 2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->coro_mt_ref);
+  push_closure<coro_factory>(L, 3);
   return 1;
 }
 
@@ -281,7 +302,9 @@ int await_value(lua_State* L, int idx) {
       luaL_error(L, "cannot await coroutine %s: it was already awaited (a coroutine object runs once)",
                  lua_tostring(L, -1));
     }
-    int n = coro_push_call(L, 1, c);
+    // The stack is [aw] in a C function: room for LUA_MINSTACK values.
+    if (c->nargs + 3 > LUA_MINSTACK) luaL_checkstack(L, c->nargs + 2, "too many arguments");
+    int n = push_body_and_args(L, 1, c);
     if (c->is_sleep) return sleep_yield<sleep_await_k>(L, lua_tonumber(L, 3));
     auto ctx = reinterpret_cast<lua_KContext>(c);
     // The body runs inline, called from here: one more C call level. Deep
@@ -485,6 +508,8 @@ void open_coro(lua_State* L) {
       lua_rawsetp(L, LUA_REGISTRYINDEX, &rt->coro_gc_mt);
     } else {
       rt->coro_mt = lua_topointer(L, -1);
+      lua_pushvalue(L, -1);
+      rt->coro_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
       lua_rawsetp(L, LUA_REGISTRYINDEX, rt->coro_mt);
     }
   }

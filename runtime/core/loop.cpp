@@ -294,7 +294,7 @@ bool Loop::run_once() {
   // Run what was ready when the iteration started.
   size_t n = ready_.size();
   for (size_t i = 0; i < n && !ready_.empty(); i++) run_entry(ready_.pop());
-  if (rt_->recent_count) coro_flush_recent(L_);
+  if (rt_->recent_high) coro_flush_recent(L_);
   return true;
 }
 

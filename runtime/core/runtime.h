@@ -19,6 +19,7 @@
 namespace luasync {
 
 class Loop;
+struct Coro;
 struct Future;
 struct Task;
 
@@ -37,6 +38,9 @@ inline constexpr const char* kCoroMT = "asyncio.coroutine";
 inline constexpr const char* kLoopMT = "asyncio.Loop";
 inline constexpr const char* kHandleMT = "asyncio.Handle";
 inline constexpr const char* kTimerHandleMT = "asyncio.TimerHandle";
+
+// Coroutine objects anchored at most between two coro_flush_recent (coro.h).
+inline constexpr int kCoroRecentMax = 256;
 
 enum class ErrorClass { Cancelled, Timeout, InvalidState, Error, KeyboardInterrupt };
 
@@ -90,9 +94,16 @@ struct Runtime {
   // inline awaits of coroutine objects and by pcall/xpcall, not known to have
   // returned: an upper bound of what they nest (see await_value, coro.cpp).
   int c_depth = 0;
-  // Coroutine objects created since the last coro_flush_recent (ring table).
+  // Coroutine objects created since the last coro_flush_recent: anchored in
+  // the ring table (registry ref recent_ref) at 1..recent_count, and listed
+  // in recent_objs; an object awaited right after its creation leaves the
+  // list at once (its ring slot is left stale up to recent_high, which the
+  // flush clears). See coro_flush_recent.
   int recent_ref = LUA_NOREF;
   int recent_count = 0;
+  int recent_high = 0;
+  Coro* recent_objs[kCoroRecentMax] = {};
+  int coro_mt_ref = LUA_NOREF;  // the coroutine objects' metatable (registry array slot)
   char coro_gc_mt = 0;  // its address keys the finalizing metatable
   // Record where each coroutine object is created, for the warning.
   bool track_origin = true;
