@@ -10,6 +10,7 @@
 #include "asyncio_lib.h"
 #include "coro.h"
 #include "loop_lib.h"
+#include "pool_alloc.h"
 #include "recorder.h"
 #include "runtime.h"
 #include "traceback.h"
@@ -20,7 +21,7 @@ namespace luasync {
 const char* libuv_version() { return uv_version_string(); }
 
 lua_State* new_state(const RunOptions& opts) {
-  lua_State* L = luaL_newstate();
+  lua_State* L = pool_newstate();  // pool_alloc.h
   if (L) install_panic_handler(L);  // trampoline.h
   if (!L) return nullptr;
   lua_gc(L, LUA_GCGEN, 0, 0);  // as lua.c: suits many short-lived objects
@@ -34,7 +35,7 @@ lua_State* new_state(const RunOptions& opts) {
 
 void close_state(lua_State* L) {
   coro_flush_recent(L);  // so unawaited coroutines still warn
-  lua_close(L);
+  pool_close(L);
 }
 
 void report_error(lua_State* L, int err_idx) {
@@ -78,7 +79,8 @@ static void create_arg_table(lua_State* L, const RunOptions& opts) {
 // collection: that retry fails too, so the error is raised), then all succeed;
 // with LUASYNC_TEST_FAIL_ALLOC=count, the number it made is printed on
 // stderr at the end. Nothing changes without the variable (the allocator is
-// swapped only then), and the state keeps luaL_newstate's realloc/free.
+// swapped only then), and the failing allocator hands on to the state's
+// pool_alloc.
 namespace {
 
 struct FailAlloc {
@@ -87,18 +89,16 @@ struct FailAlloc {
 };
 FailAlloc g_fail_alloc;
 
-void* failing_alloc(void*, void* ptr, size_t osize, size_t nsize) {
-  if (nsize == 0) {
-    std::free(ptr);
-    return nullptr;
-  }
+// Hands every call on to pool_alloc (ud is the state's pool).
+void* failing_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
+  if (nsize == 0) return pool_alloc(ud, ptr, osize, nsize);
   // A new block (ptr is null; osize is then a type tag) or a growing one can
   // fail; Lua relies on shrinking never failing.
   if (ptr == nullptr || nsize > osize) {
     unsigned long long n = ++g_fail_alloc.made;
     if (g_fail_alloc.fail_at && (n == g_fail_alloc.fail_at || n == g_fail_alloc.fail_at + 1)) return nullptr;
   }
-  return std::realloc(ptr, nsize);
+  return pool_alloc(ud, ptr, osize, nsize);
 }
 
 // Installs the failing allocator if the environment asks for it.
@@ -106,7 +106,9 @@ bool arm_fail_alloc(lua_State* L) {
   const char* v = std::getenv("LUASYNC_TEST_FAIL_ALLOC");
   if (!v || !*v) return false;
   g_fail_alloc.fail_at = std::strcmp(v, "count") == 0 ? 0 : std::strtoull(v, nullptr, 10);
-  lua_setallocf(L, failing_alloc, nullptr);
+  void* pool = nullptr;
+  lua_getallocf(L, &pool);
+  lua_setallocf(L, failing_alloc, pool);
   return true;
 }
 
@@ -130,7 +132,7 @@ int run_program(const RunOptions& opts) {
     std::string err;
     if (!record_session_start(L, ro, &err)) {
       std::fprintf(stderr, "luasync: %s\n", err.c_str());
-      lua_close(L);
+      pool_close(L);
       return 2;
     }
   }
@@ -143,7 +145,7 @@ int run_program(const RunOptions& opts) {
       FILE* f = std::fopen(file, "r");
       if (!f) {
         std::fprintf(stderr, "luasync: cannot open %s: %s\n", file, std::strerror(errno));
-        lua_close(L);
+        pool_close(L);
         return 2;
       }
       std::fclose(f);

@@ -43,6 +43,7 @@
 #include "coro.h"
 #include "future.h"
 #include "interpreter.h"
+#include "pool_alloc.h"
 #include "loop.h"
 #include "repl.h"
 #include "runtime.h"
@@ -435,7 +436,7 @@ bool Repl::open_session() {
   }
   lua_pushlightuserdata(L_, &exit_);
   if (!pcall(cfn<l_setup>, 1)) {
-    lua_close(L_);
+    pool_close(L_);
     L_ = nullptr;
     return false;
   }
