@@ -296,7 +296,8 @@ int await_value(lua_State* L, int idx) {
   // Expects the awaitable at index 1 (idx is kept for clarity of callers).
   (void)idx;
   if (Coro* c = to_coro(L, 1)) {
-    if (!in_task(L)) not_in_task(L);
+    Runtime* rt = runtime(L);
+    if (!rt->loop || !rt->loop->current_task() || rt->loop->current_task()->co != L) not_in_task(L);
     if (c->state != Coro::Created) {
       push_coro_label(L, 1);
       luaL_error(L, "cannot await coroutine %s: it was already awaited (a coroutine object runs once)",
@@ -314,7 +315,7 @@ int await_value(lua_State* L, int idx) {
     // continues in await_deep_k with the C stack empty again: every await
     // still pending below is a continuation in Lua's call info list. The
     // only limit left is the Lua stack (LUAI_MAXSTACK values).
-    if (++runtime(L)->c_depth > kMaxInlineDepth && lua_isyieldable(L)) {
+    if (++rt->c_depth > kMaxInlineDepth && lua_isyieldable(L)) {
       if (!lua_checkstack(L, kAwaitStackReserve)) {
         c->state = Coro::Done;
         stack_overflow(L);
@@ -347,8 +348,10 @@ int await_value(lua_State* L, int idx) {
 }
 
 int l_await(lua_State* L) {
-  if (lua_gettop(L) == 0) luaL_argerror(L, 1, "awaitable expected, got no value");
-  lua_settop(L, 1);
+  if (int n = lua_gettop(L); n != 1) {
+    if (n == 0) luaL_argerror(L, 1, "awaitable expected, got no value");
+    lua_settop(L, 1);
+  }
   return await_value(L, 1);
 }
 
