@@ -103,16 +103,15 @@ void coro_flush_recent(lua_State* L) {
 }
 
 // Makes a coroutine object for body `fn` (at fn_idx) named by the value at
-// name_idx (either may be an upvalue's pseudo-index) with the nargs values on
-// top of the stack as its arguments; replaces them by the object. The
-// metatable is at mt_idx, or 0 to fetch it from the registry (coroutine
-// functions keep it as an upvalue: see l_async; the recent ring stays in the
-// registry, where no Lua code can swap it: recent_objs must match it). Needs
-// 3 free stack slots.
-static void make_coro(lua_State* L, int fn_idx, int name_idx, int nargs, int mt_idx = 0) {
+// name_idx (absolute or upvalue pseudo-indices) with the nargs values on top
+// of the stack as its arguments; replaces them by the object. The metatable
+// and the recent ring are at mt_idx and ring_idx, or 0 to fetch them from
+// the registry (coroutine functions keep them as upvalues: see l_async; the
+// ring is used only if it is still the registry's, as recent_objs must match
+// it, whatever the debug library did to the upvalue). Needs 3 free stack
+// slots.
+static void make_coro(lua_State* L, int fn_idx, int name_idx, int nargs, int mt_idx = 0, int ring_idx = 0) {
   Runtime* rt = runtime(L);
-  fn_idx = lua_absindex(L, fn_idx);
-  name_idx = lua_absindex(L, name_idx);
   int first = lua_gettop(L) - nargs + 1;
   bool from = rt->track_origin;
   auto* c = new (lua_newuserdatauv(L, sizeof(Coro), CORO_UV_ARG0 - 1 + nargs + from)) Coro();
@@ -143,10 +142,15 @@ static void make_coro(lua_State* L, int fn_idx, int name_idx, int nargs, int mt_
   }
   rt->unawaited++;
   if (rt->recent_count == kRecentMax) coro_flush_recent(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->recent_ref);
-  lua_pushvalue(L, first);
-  lua_rawseti(L, -2, ++rt->recent_count);
-  lua_pop(L, 1);
+  if (ring_idx && lua_topointer(L, ring_idx) == rt->recent_ring) {
+    lua_pushvalue(L, first);
+    lua_rawseti(L, ring_idx, ++rt->recent_count);
+  } else {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->recent_ref);
+    lua_pushvalue(L, first);
+    lua_rawseti(L, -2, ++rt->recent_count);
+    lua_pop(L, 1);
+  }
   rt->recent_objs[rt->recent_count - 1] = c;
   if (rt->recent_count > rt->recent_high) rt->recent_high = rt->recent_count;
 }
@@ -177,7 +181,7 @@ static int coro_factory(lua_State* L) {
   int nargs = lua_gettop(L);
   if (nargs >= 250) luaL_error(L, "too many arguments for a coroutine function");
   if (lua_type(L, lua_upvalueindex(2)) == LUA_TNIL) find_factory_name(L);
-  make_coro(L, lua_upvalueindex(1), lua_upvalueindex(2), nargs, lua_upvalueindex(3));
+  make_coro(L, lua_upvalueindex(1), lua_upvalueindex(2), nargs, lua_upvalueindex(3), lua_upvalueindex(4));
   return 1;
 }
 
@@ -189,7 +193,8 @@ static int l_async(lua_State* L) {
   Runtime* rt = runtime(L);
   lua_pushnil(L);  // name, found on first call
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->coro_mt_ref);
-  push_closure<coro_factory>(L, 3);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->recent_ref);
+  push_closure<coro_factory>(L, 4);
   return 1;
 }
 
@@ -518,6 +523,7 @@ void open_coro(lua_State* L) {
   }
   lua_pop(L, 1);
   lua_createtable(L, kRecentMax, 0);
+  rt->recent_ring = lua_topointer(L, -1);
   rt->recent_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
   static const Reg fns[] = {

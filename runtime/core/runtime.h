@@ -100,6 +100,7 @@ struct Runtime {
   // list at once (its ring slot is left stale up to recent_high, which the
   // flush clears). See coro_flush_recent.
   int recent_ref = LUA_NOREF;
+  const void* recent_ring = nullptr;  // the ring table itself (identity check)
   int recent_count = 0;
   int recent_high = 0;
   Coro* recent_objs[kCoroRecentMax] = {};
